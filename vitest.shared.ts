@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Every package resolves its workspace dependencies from source (the `@smartstock/source` export
+// condition), so a test run never depends on a stale dist/ of another package.
+const conditions = ['@smartstock/source', 'node', 'import', 'module', 'default'];
+
+export interface PackageConfigOptions {
+  testTimeout?: number;
+  include?: string[];
+  exclude?: string[];
+  reportFile?: string;
+}
+
+export function packageConfig(overrides: PackageConfigOptions = {}) {
+  return defineConfig({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: ['@smartstock/source'] } },
+    test: {
+      include: overrides.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      exclude: overrides.exclude ?? ['**/node_modules/**', '**/dist/**', 'test/reliability/**'],
+      testTimeout: overrides.testTimeout ?? 30_000,
+      hookTimeout: 60_000,
+      clearMocks: true,
+      restoreMocks: true,
+      // The JSON report feeds the one-line total that scripts/test-all.mjs prints at the end.
+      reporters: ['default', ['json', { outputFile: overrides.reportFile ?? 'test-results.json' }]],
+    },
+  });
+}
