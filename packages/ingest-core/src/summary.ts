@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/** The user's task names (what sync_logs stores). */
+export const TASK_NAMES = ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+export const TASK_ALIASES: Readonly<Record<string, TaskName>> = Object.freeze({
+  tickers: 'get_russell_2000_list',
+  prices: 'ingest_market_data',
+  dcf: 'ingest_all_dcf',
+});
+
+/** Resolves a task name or alias (`tickers`, `prices`, `dcf`); null when unknown. */
+export function resolveTaskName(name: string): TaskName | null {
+  const n = name.trim();
+  if ((TASK_NAMES as readonly string[]).includes(n)) return n as TaskName;
+  return TASK_ALIASES[n.toLowerCase()] ?? null;
+}
+
+export type TaskStatus = 'success' | 'partial' | 'failed';
+
+/** Per-ticker outcomes of the prices and DCF tasks. */
+export const OUTCOMES = ['ok', 'no_data', 'skipped', 'invalid_rows', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const SUMMARY_SCHEMA_VERSION = 1;
+/** How many failures a task summary lists (the full list is in failed_ingestion.log). */
+export const SUMMARY_FAILURES_LIMIT = 50;
+
+export interface TaskFailure {
+  ticker: string;
+  outcome: string;
+  httpStatus: number | null;
+  message: string;
+}
+
+export interface TaskSummary {
+  taskName: TaskName;
+  status: TaskStatus;
+  syncLogId: number | null;
+  rowsInserted: number;
+  rowsChanged: number;
+  rowsUpdated: number;
+  durationSeconds: number;
+  tickers: number;
+  counts: Record<string, number>;
+  errorMessage: string | null;
+  failures: TaskFailure[];
+  metadata: Record<string, unknown>;
+}
+
+export interface SyncSummary {
+  schemaVersion: 1;
+  runId: string;
+  status: TaskStatus;
+  startedAt: string;
+  completedAt: string;
+  durationSeconds: number;
+  rowsUpdated: number;
+  logPath: string;
+  tasks: TaskSummary[];
+}
+
+const count = z.number().int().nonnegative();
+const status = z.enum(['success', 'partial', 'failed']);
+
+export const taskSummarySchema = z.object({
+  taskName: z.enum(TASK_NAMES),
+  status,
+  syncLogId: z.number().int().nullable(),
+  rowsInserted: count,
+  rowsChanged: count,
+  rowsUpdated: count,
+  durationSeconds: z.number().nonnegative(),
+  tickers: count,
+  counts: z.record(z.string(), count),
+  errorMessage: z.string().nullable(),
+  failures: z
+    .array(
+      z.object({
+        ticker: z.string(),
+        outcome: z.string(),
+        httpStatus: z.number().int().nullable(),
+        message: z.string(),
+      }),
+    )
+    .max(SUMMARY_FAILURES_LIMIT),
+  metadata: z.record(z.string(), z.unknown()),
+}) satisfies z.ZodType<TaskSummary>;
+
+/** The versioned JSON shape `runDailySync` returns (the CLI's `--json` and the Action print it). */
+export const syncSummarySchema: z.ZodType<SyncSummary> = z.object({
+  schemaVersion: z.literal(SUMMARY_SCHEMA_VERSION),
+  runId: z.string().min(1),
+  status,
+  startedAt: z.string().datetime(),
+  completedAt: z.string().datetime(),
+  durationSeconds: z.number().nonnegative(),
+  rowsUpdated: count,
+  logPath: z.string(),
+  tasks: z.array(taskSummarySchema),
+});
