@@ -1,0 +1,154 @@
+import type { ArgsDef } from 'citty';
+
+/** Flags every command that opens the database understands. */
+export const dbArgs = {
+  'data-dir': {
+    type: 'string',
+    description:
+      'Data directory: embedded database, ticker list, failed_ingestion.log (env SMARTSTOCK_DATA_DIR)',
+    valueHint: 'dir',
+  },
+  verbose: { type: 'boolean', description: 'Also print debug lines' },
+} as const satisfies ArgsDef;
+
+/** Flags of every command that talks to FMP. */
+export const fmpArgs = {
+  sandbox: {
+    type: 'boolean',
+    description: 'Run against the built-in FMP sandbox on a loopback port (no key needed)',
+  },
+  rpm: {
+    type: 'string',
+    description: "The plan's requests per minute; 0 = no budget (env FMP_REQUESTS_PER_MINUTE, default 300)",
+    valueHint: 'n',
+  },
+  'rate-limit-pause-ms': {
+    type: 'string',
+    description: 'Pause after a 429 without Retry-After (default 10000)',
+    valueHint: 'ms',
+  },
+  'retry-base-ms': {
+    type: 'string',
+    description: 'Base delay of the exponential retry backoff',
+    valueHint: 'ms',
+  },
+  'timeout-ms': { type: 'string', description: 'Timeout of one FMP request', valueHint: 'ms' },
+} as const satisfies ArgsDef;
+
+/** Flags shared by sync, tickers, prices and dcf. */
+export const runArgs = {
+  ...dbArgs,
+  strict: { type: 'boolean', description: 'Exit 1 when a task is partial (default: only when one failed)' },
+  json: {
+    type: 'boolean',
+    description: 'Print the run summary as one JSON document on stdout; logs on stderr',
+  },
+  'failure-threshold': {
+    type: 'string',
+    description: 'Share of tickers failed or skipped above which a task fails (default 0.05)',
+    valueHint: 'fraction',
+  },
+  'min-tickers': {
+    type: 'string',
+    description: 'Smallest universe accepted from a tickers source (default 1500)',
+    valueHint: 'n',
+  },
+} as const satisfies ArgsDef;
+
+export const windowArgs = {
+  tickers: {
+    type: 'string',
+    description: 'Explicit list for this run only (A,B,C); the stored universe is left untouched',
+    valueHint: 'A,B,C',
+  },
+  days: {
+    type: 'string',
+    description: 'The last N calendar days, New York time (default 5)',
+    valueHint: 'n',
+  },
+  from: {
+    type: 'string',
+    description: 'First day of an explicit window (backfill)',
+    valueHint: 'YYYY-MM-DD',
+  },
+  to: { type: 'string', description: 'Last day of the window (default today)', valueHint: 'YYYY-MM-DD' },
+  mode: {
+    type: 'string',
+    description: 'per-symbol (default), bulk, or auto (bulk, falling back on a 402)',
+    valueHint: 'per-symbol|bulk|auto',
+  },
+} as const satisfies ArgsDef;
+
+export const syncArgs = {
+  ...runArgs,
+  ...fmpArgs,
+  ...windowArgs,
+  tasks: {
+    type: 'string',
+    description: 'Tasks to run, in order: tickers,prices,dcf (or the sync_logs names)',
+    valueHint: 'list',
+  },
+  'tickers-source': {
+    type: 'string',
+    description: 'iShares holdings CSV or plain list: a path or an http(s) URL',
+    valueHint: 'path|url',
+  },
+  concurrency: { type: 'string', description: 'Parallel tickers for prices (default 50)', valueHint: 'n' },
+  'dcf-concurrency': { type: 'string', description: 'Parallel tickers for DCF (default 10)', valueHint: 'n' },
+} as const satisfies ArgsDef;
+
+export const pricesArgs = {
+  ...runArgs,
+  ...fmpArgs,
+  ...windowArgs,
+  concurrency: { type: 'string', description: 'Parallel tickers (default 50)', valueHint: 'n' },
+} as const satisfies ArgsDef;
+
+export const dcfArgs = {
+  ...runArgs,
+  ...fmpArgs,
+  tickers: windowArgs.tickers,
+  mode: windowArgs.mode,
+  'dcf-concurrency': { type: 'string', description: 'Parallel tickers (default 10)', valueHint: 'n' },
+} as const satisfies ArgsDef;
+
+export const tickersArgs = {
+  source: {
+    type: 'positional',
+    required: false,
+    description:
+      'iShares holdings CSV or plain list (path or URL); default data/russell_2000_list.csv or iShares',
+  },
+  ...runArgs,
+  sandbox: fmpArgs.sandbox,
+  'tickers-source': syncArgs['tickers-source'],
+  out: {
+    type: 'string',
+    description: 'Also write the clean list (one ticker a line) to this file',
+    valueHint: 'file',
+  },
+} as const satisfies ArgsDef;
+
+export const statusArgs = {
+  ...dbArgs,
+  json: { type: 'boolean', description: 'Print an array of sync_logs rows as JSON' },
+  task: {
+    type: 'string',
+    description: 'Only this task (tickers, prices, dcf or its sync_logs name)',
+    valueHint: 'name',
+  },
+  limit: {
+    type: 'string',
+    description: 'The N most recent rows instead of the latest per task',
+    valueHint: 'n',
+  },
+  check: {
+    type: 'boolean',
+    description: "Health check: exit 1 when a task's latest run failed or its last success is too old",
+  },
+  'max-age': {
+    type: 'string',
+    description: 'Oldest acceptable last success for --check (default 26h)',
+    valueHint: 'age',
+  },
+} as const satisfies ArgsDef;

@@ -1,0 +1,283 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { normalizeTicker, TICKER_SHAPE } from '@smartstock/ingest-core';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { parseTaskList, type TaskName } from './tasks.js';
+
+/** FMP's origin: the client adds `/stable/...`. */
+export const DEFAULT_FMP_BASE_URL = 'https://financialmodelingprep.com';
+/** Starter's budget: the safe default; a bigger plan raises it with --rpm or FMP_REQUESTS_PER_MINUTE. */
+export const DEFAULT_REQUESTS_PER_MINUTE = 300;
+export const DEFAULT_FAILURE_THRESHOLD = 0.05;
+
+/** Where the command was started, its environment and the `.env` file found there. */
+export interface StartContext {
+  /** `INIT_CWD` when pnpm/npm moved us into the package directory, else the working directory. */
+  startDir: string;
+  env: Record<string, string | undefined>;
+  dotenv: Record<string, string>;
+  dotenvPath: string | null;
+}
+
+export interface Setting {
+  value: string;
+  /** How the user would name it in a message: `--rpm`, `FMP_REQUESTS_PER_MINUTE`, `FMP_API_KEY in /x/.env`. */
+  origin: string;
+}
+
+export function loadStartContext(env: Record<string, string | undefined>, cwd: string): StartContext {
+  const startDir = path.resolve(cwd, env.INIT_CWD || cwd);
+  const dotenvPath = path.join(startDir, '.env');
+  let dotenv: Record<string, string> = {};
+  if (existsSync(dotenvPath)) {
+    try {
+      dotenv = parseEnv(readFileSync(dotenvPath, 'utf8')) as Record<string, string>;
+    } catch (error) {
+      throw new ConfigError(`${dotenvPath} could not be read: fix or remove it`, { cause: error });
+    }
+    return { startDir, env, dotenv, dotenvPath };
+  }
+  return { startDir, env, dotenv, dotenvPath: null };
+}
+
+/** Environment first, then `.env`. An empty value counts as unset (CI passes missing secrets as ''). */
+export function lookupSetting(ctx: StartContext, name: string): Setting | undefined {
+  const fromEnv = ctx.env[name];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv.trim(), origin: name };
+  const fromFile = ctx.dotenv[name];
+  if (fromFile !== undefined && fromFile.trim() !== '') {
+    return { value: fromFile.trim(), origin: `${name} in ${ctx.dotenvPath}` };
+  }
+  return undefined;
+}
+
+/** A flag value wins over the environment, which wins over `.env`. */
+function pick(ctx: StartContext, flag: string, flagValue: unknown, envName?: string): Setting | undefined {
+  if (typeof flagValue === 'string' && flagValue !== '')
+    return { value: flagValue.trim(), origin: `--${flag}` };
+  if (flagValue === '') throw new ConfigError(`--${flag} needs a value`);
+  return envName ? lookupSetting(ctx, envName) : undefined;
+}
+
+function check<T>(schema: z.ZodType<T>, setting: Setting, expectation: string, secret = false): T {
+  const result = schema.safeParse(setting.value);
+  if (result.success) return result.data;
+  const shown = secret ? '' : ` (got "${setting.value}")`;
+  throw new ConfigError(`${setting.origin} must be ${expectation}${shown}`);
+}
+
+const wholeNumber = z
+  .string()
+  .regex(/^\d+$/)
+  .transform((s) => Number(s));
+const positiveInt = wholeNumber.pipe(z.number().int().min(1).max(1_000_000));
+const nonNegativeInt = wholeNumber.pipe(z.number().int().min(0).max(86_400_000));
+const fraction = z
+  .string()
+  .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/)
+  .transform((s) => Number(s))
+  .pipe(z.number().min(0).max(1));
+const isoDate = z.iso.date().refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)));
+const postgresUrl = z.url().refine((s) => /^postgres(ql)?:$/.test(new URL(s).protocol));
+const origin = z
+  .url()
+  .refine((s) => {
+    const u = new URL(s);
+    return /^https?:$/.test(u.protocol) && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
+  })
+  .transform((s) => new URL(s).origin);
+const apiKey = z.string().regex(/^\S+$/);
+
+export function resolveDataDir(ctx: StartContext, flagValue?: unknown): string {
+  const setting = pick(ctx, 'data-dir', flagValue, 'SMARTSTOCK_DATA_DIR');
+  return path.resolve(ctx.startDir, setting?.value ?? 'data');
+}
+
+export interface DatabaseConfig {
+  /** Undefined: the embedded database in the data directory. */
+  url: string | undefined;
+  dataDir: string;
+}
+
+export function resolveDatabaseConfig(ctx: StartContext, flags: { 'data-dir'?: unknown }): DatabaseConfig {
+  const setting = lookupSetting(ctx, 'DATABASE_URL');
+  const dataDir = resolveDataDir(ctx, flags['data-dir']);
+  if (!setting) return { url: undefined, dataDir };
+  const url = check(
+    postgresUrl,
+    setting,
+    'a postgresql://user:password@host:5432/database URL; unset it to use the embedded database',
+    true,
+  );
+  return { url, dataDir };
+}
+
+export interface FmpConfig {
+  apiKey: string;
+  baseUrl: string;
+  /** 0 = no client-side budget. */
+  requestsPerMinute: number;
+  rateLimitPauseMs: number | undefined;
+  retryBaseMs: number | undefined;
+  timeoutMs: number | undefined;
+}
+
+export interface FmpFlags {
+  rpm?: unknown;
+  'rate-limit-pause-ms'?: unknown;
+  'retry-base-ms'?: unknown;
+  'timeout-ms'?: unknown;
+}
+
+/** The FMP settings for a real run (the sandbox supplies its own key, origin and budget). */
+export function resolveFmpConfig(ctx: StartContext, flags: FmpFlags): FmpConfig {
+  const key = lookupSetting(ctx, 'FMP_API_KEY');
+  if (!key) {
+    throw new ConfigError(
+      'FMP_API_KEY is not set: export FMP_API_KEY=<your key> or add it to .env (or add --sandbox to use the offline sandbox)',
+    );
+  }
+  const baseUrlSetting = lookupSetting(ctx, 'FMP_BASE_URL');
+  return {
+    apiKey: check(apiKey, key, 'a single word without spaces', true),
+    baseUrl: baseUrlSetting
+      ? check(origin, baseUrlSetting, `an origin such as ${DEFAULT_FMP_BASE_URL} (no path)`)
+      : DEFAULT_FMP_BASE_URL,
+    requestsPerMinute: resolveRequestsPerMinute(ctx, flags) ?? DEFAULT_REQUESTS_PER_MINUTE,
+    ...resolveClientTuning(flags),
+  };
+}
+
+export function resolveRequestsPerMinute(ctx: StartContext, flags: FmpFlags): number | undefined {
+  const setting = pick(ctx, 'rpm', flags.rpm, 'FMP_REQUESTS_PER_MINUTE');
+  return setting
+    ? check(nonNegativeInt, setting, 'a whole number of requests per minute (0 = no budget)')
+    : undefined;
+}
+
+export function resolveClientTuning(
+  flags: FmpFlags,
+): Pick<FmpConfig, 'rateLimitPauseMs' | 'retryBaseMs' | 'timeoutMs'> {
+  const ms = (flag: 'rate-limit-pause-ms' | 'retry-base-ms' | 'timeout-ms', min: 0 | 1) => {
+    const value = flags[flag];
+    if (value === undefined) return undefined;
+    const setting = { value: String(value), origin: `--${flag}` };
+    return check(min === 0 ? nonNegativeInt : positiveInt, setting, 'a whole number of milliseconds');
+  };
+  return {
+    rateLimitPauseMs: ms('rate-limit-pause-ms', 0),
+    retryBaseMs: ms('retry-base-ms', 0),
+    timeoutMs: ms('timeout-ms', 1),
+  };
+}
+
+export interface RunFlags {
+  tasks?: unknown;
+  'tickers-source'?: unknown;
+  tickers?: unknown;
+  days?: unknown;
+  from?: unknown;
+  to?: unknown;
+  mode?: unknown;
+  concurrency?: unknown;
+  'dcf-concurrency'?: unknown;
+  'failure-threshold'?: unknown;
+  'min-tickers'?: unknown;
+}
+
+/** What the CLI passes to ingest-core's runDailySync (its SyncOptions, minus runId and secrets). */
+export interface RunSettings {
+  tasks: TaskName[];
+  tickersSource?: string;
+  tickers?: string[];
+  days?: number;
+  from?: string;
+  to?: string;
+  mode?: 'per-symbol' | 'bulk' | 'auto';
+  concurrency?: number;
+  dcfConcurrency?: number;
+  failureThreshold: number;
+  minTickers?: number;
+}
+
+export function resolveRunSettings(
+  ctx: StartContext,
+  flags: RunFlags,
+  defaultTasks: TaskName[],
+): RunSettings {
+  const str = (name: keyof RunFlags) => pick(ctx, name, flags[name]);
+  const settings: RunSettings = {
+    tasks: typeof flags.tasks === 'string' ? parseTaskList(flags.tasks) : defaultTasks,
+    failureThreshold: DEFAULT_FAILURE_THRESHOLD,
+  };
+  const source = str('tickers-source');
+  if (source) {
+    // A relative path means relative to where the command was started, like --data-dir.
+    settings.tickersSource = /^https?:\/\//i.test(source.value)
+      ? source.value
+      : path.resolve(ctx.startDir, source.value);
+  }
+  const tickers = str('tickers');
+  if (tickers) {
+    const list = [
+      ...new Set(
+        tickers.value
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+          .map((t) => normalizeTicker(t)),
+      ),
+    ];
+    const bad = list.find((t) => !TICKER_SHAPE.test(t));
+    if (list.length === 0 || bad !== undefined) {
+      throw new ConfigError(
+        `--tickers must be a comma-separated list of symbols such as AAPL,MOG-A${bad ? ` (got "${bad}")` : ''}`,
+      );
+    }
+    settings.tickers = list;
+  }
+  const days = str('days');
+  const from = str('from');
+  const to = str('to');
+  if (days && (from || to)) throw new ConfigError('use either --days or --from/--to, not both');
+  if (days)
+    settings.days = check(positiveInt, days, 'a positive whole number of calendar days, e.g. --days 5');
+  if (to && !from) throw new ConfigError('--to needs --from (e.g. --from 2024-01-01 --to 2024-12-31)');
+  if (from) settings.from = check(isoDate, from, 'a date in YYYY-MM-DD form');
+  if (to) settings.to = check(isoDate, to, 'a date in YYYY-MM-DD form');
+  if (settings.from && settings.to && settings.from > settings.to) {
+    throw new ConfigError(`--from (${settings.from}) is after --to (${settings.to})`);
+  }
+  const mode = str('mode');
+  if (mode)
+    settings.mode = check(z.enum(['per-symbol', 'bulk', 'auto']), mode, 'one of per-symbol, bulk, auto');
+  const concurrency = str('concurrency');
+  if (concurrency) settings.concurrency = check(positiveInt, concurrency, 'a positive whole number');
+  const dcfConcurrency = str('dcf-concurrency');
+  if (dcfConcurrency) settings.dcfConcurrency = check(positiveInt, dcfConcurrency, 'a positive whole number');
+  const threshold = str('failure-threshold');
+  if (threshold) {
+    settings.failureThreshold = check(fraction, threshold, 'a fraction between 0 and 1, e.g. 0.05 for 5%');
+  }
+  const minTickers = str('min-tickers');
+  if (minTickers) settings.minTickers = check(positiveInt, minTickers, 'a positive whole number');
+  return settings;
+}
+
+/** The values no output may ever show: the FMP key and the database password (also its encoded form). */
+export function secretsOf(values: { apiKey?: string; databaseUrl?: string }): string[] {
+  const secrets: string[] = [];
+  if (values.apiKey) secrets.push(values.apiKey);
+  if (values.databaseUrl) {
+    secrets.push(values.databaseUrl);
+    try {
+      const password = new URL(values.databaseUrl).password;
+      if (password) secrets.push(password, decodeURIComponent(password));
+    } catch {
+      // Validated before we get here; an unparsable URL has no password to hide separately.
+    }
+  }
+  return [...new Set(secrets.filter((s) => s.length >= 3))];
+}

@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_FMP_BASE_URL,
+  loadStartContext,
+  resolveDatabaseConfig,
+  resolveFmpConfig,
+  resolveRunSettings,
+  secretsOf,
+} from '../src/config.js';
+import { ConfigError, UsageError } from '../src/errors.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'smartstock-cli-config-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('where settings come from', () => {
+  it('prefers a flag over the environment over the .env file', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, '.env'), 'FMP_REQUESTS_PER_MINUTE=100\nFMP_API_KEY=from-file\n');
+    const fromFile = loadStartContext({}, dir);
+    expect(resolveFmpConfig(fromFile, {}).requestsPerMinute).toBe(100);
+    expect(resolveFmpConfig(fromFile, {}).apiKey).toBe('from-file');
+    const fromEnv = loadStartContext({ FMP_REQUESTS_PER_MINUTE: '750', FMP_API_KEY: 'from-env' }, dir);
+    expect(resolveFmpConfig(fromEnv, {}).requestsPerMinute).toBe(750);
+    expect(resolveFmpConfig(fromEnv, {}).apiKey).toBe('from-env');
+    expect(resolveFmpConfig(fromEnv, { rpm: '0' }).requestsPerMinute).toBe(0);
+  });
+
+  it('resolves the data directory against INIT_CWD, where pnpm was started', () => {
+    const dir = tempDir();
+    const ctx = loadStartContext({ INIT_CWD: dir }, '/somewhere/else');
+    expect(resolveDatabaseConfig(ctx, {}).dataDir).toBe(path.join(dir, 'data'));
+    expect(resolveDatabaseConfig(ctx, { 'data-dir': 'store' }).dataDir).toBe(path.join(dir, 'store'));
+    const fromEnv = loadStartContext({ INIT_CWD: dir, SMARTSTOCK_DATA_DIR: '/abs/dir' }, '/x');
+    expect(resolveDatabaseConfig(fromEnv, {}).dataDir).toBe('/abs/dir');
+  });
+
+  it('reads the .env of the starting directory only', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, '.env'), 'DATABASE_URL=postgresql://u:p@localhost:5432/db\n');
+    expect(resolveDatabaseConfig(loadStartContext({}, dir), {}).url).toBe(
+      'postgresql://u:p@localhost:5432/db',
+    );
+    expect(resolveDatabaseConfig(loadStartContext({}, tempDir()), {}).url).toBeUndefined();
+  });
+
+  it('treats an empty variable as unset, as CI passes a missing secret', () => {
+    const ctx = loadStartContext({ DATABASE_URL: '', FMP_API_KEY: '  ' }, tempDir());
+    expect(resolveDatabaseConfig(ctx, {}).url).toBeUndefined();
+    expect(() => resolveFmpConfig(ctx, {})).toThrow(/FMP_API_KEY is not set/);
+  });
+});
+
+describe('validation', () => {
+  const ctx = (env: Record<string, string> = {}) => loadStartContext(env, tempDir());
+
+  it('says how to set a missing key, in one line', () => {
+    const error = (() => {
+      try {
+        resolveFmpConfig(ctx(), {});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/export FMP_API_KEY=/);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a database URL that is not PostgreSQL without echoing it', () => {
+    const url = 'mysql://root:hunter22@db:3306/x';
+    expect(() => resolveDatabaseConfig(ctx({ DATABASE_URL: url }), {})).toThrow(ConfigError);
+    try {
+      resolveDatabaseConfig(ctx({ DATABASE_URL: url }), {});
+    } catch (error) {
+      expect((error as Error).message).toMatch(/^DATABASE_URL must be a postgresql:\/\//);
+      expect((error as Error).message).not.toContain('hunter22');
+    }
+  });
+
+  it('accepts only an origin as FMP_BASE_URL and defaults to FMP', () => {
+    expect(resolveFmpConfig(ctx({ FMP_API_KEY: 'k' }), {}).baseUrl).toBe(DEFAULT_FMP_BASE_URL);
+    expect(
+      resolveFmpConfig(ctx({ FMP_API_KEY: 'k', FMP_BASE_URL: 'http://127.0.0.1:8080/' }), {}).baseUrl,
+    ).toBe('http://127.0.0.1:8080');
+    expect(() => resolveFmpConfig(ctx({ FMP_API_KEY: 'k', FMP_BASE_URL: 'http://x/stable' }), {})).toThrow(
+      /FMP_BASE_URL must be an origin/,
+    );
+  });
+
+  it('names the flag and the bad value of a malformed number', () => {
+    expect(() => resolveRunSettings(ctx(), { days: 'five' }, [])).toThrow(
+      '--days must be a positive whole number',
+    );
+    expect(() => resolveRunSettings(ctx(), { concurrency: '0' }, [])).toThrow(
+      /--concurrency must be .* \(got "0"\)/,
+    );
+    expect(() => resolveRunSettings(ctx(), { 'failure-threshold': '5%' }, [])).toThrow(/--failure-threshold/);
+    expect(() => resolveFmpConfig(ctx({ FMP_API_KEY: 'k', FMP_REQUESTS_PER_MINUTE: '-1' }), {})).toThrow(
+      /^FMP_REQUESTS_PER_MINUTE must be a whole number/,
+    );
+  });
+
+  it('parses task aliases into the sync_logs names in run order', () => {
+    expect(resolveRunSettings(ctx(), { tasks: 'dcf,tickers' }, []).tasks).toEqual([
+      'get_russell_2000_list',
+      'ingest_all_dcf',
+    ]);
+    expect(resolveRunSettings(ctx(), { tasks: 'ingest_market_data' }, []).tasks).toEqual([
+      'ingest_market_data',
+    ]);
+    expect(() => resolveRunSettings(ctx(), { tasks: 'prices,news' }, [])).toThrow(UsageError);
+  });
+
+  it('normalises an explicit ticker list and refuses a malformed symbol', () => {
+    expect(resolveRunSettings(ctx(), { tickers: 'aapl, brk.b,AAPL' }, []).tickers).toEqual(['AAPL', 'BRK-B']);
+    expect(() => resolveRunSettings(ctx(), { tickers: 'AAPL,not a ticker' }, [])).toThrow(/--tickers/);
+  });
+
+  it('takes either --days or a --from/--to window', () => {
+    expect(resolveRunSettings(ctx(), { from: '2024-01-02', to: '2024-01-31' }, [])).toMatchObject({
+      from: '2024-01-02',
+      to: '2024-01-31',
+    });
+    expect(() => resolveRunSettings(ctx(), { days: '5', from: '2024-01-02' }, [])).toThrow(/not both/);
+    expect(() => resolveRunSettings(ctx(), { from: '2024-02-30' }, [])).toThrow(/YYYY-MM-DD/);
+    expect(() => resolveRunSettings(ctx(), { from: '2024-03-01', to: '2024-02-01' }, [])).toThrow(
+      /after --to/,
+    );
+    expect(() => resolveRunSettings(ctx(), { to: '2024-03-01' }, [])).toThrow(/--to needs --from/);
+  });
+});
+
+describe('secrets', () => {
+  it('hides the key, the URL and the password alone, encoded or not', () => {
+    expect(secretsOf({ apiKey: 'abc123', databaseUrl: 'postgresql://u:p%40ss@h/db' })).toEqual([
+      'abc123',
+      'postgresql://u:p%40ss@h/db',
+      'p%40ss',
+      'p@ss',
+    ]);
+  });
+});
