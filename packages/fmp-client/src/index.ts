@@ -1,1 +1,33 @@
-export {};
+export { createFmpClient, DEFAULTS as FMP_CLIENT_DEFAULTS } from './client.js';
+export type { CsvParseResult } from './csv.js';
+export { parseCsv } from './csv.js';
+export type { FmpErrorCode, FmpPlanScope } from './errors.js';
+export {
+  FmpAbortedError,
+  FmpAuthError,
+  FmpBadRequestError,
+  FmpBandwidthError,
+  FmpError,
+  FmpNetworkError,
+  FmpNotFoundError,
+  FmpPlanError,
+  FmpRateLimitError,
+  FmpResponseError,
+  FmpServerError,
+  isFatalFmpError,
+  isFmpError,
+} from './errors.js';
+export type {
+  DailyBar,
+  DcfValue,
+  FmpClient,
+  FmpClientOptions,
+  FmpStats,
+  InvalidRow,
+  Logger,
+  RateLimitOptions,
+  RetryOptions,
+  StockListEntry,
+  Validated,
+} from './types.js';
+export { deriveBarFields } from './validate.js';

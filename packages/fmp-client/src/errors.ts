@@ -1,0 +1,189 @@
+export type FmpErrorCode =
+  | 'AUTH'
+  | 'PLAN'
+  | 'RATE_LIMIT'
+  | 'BANDWIDTH'
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'SERVER'
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'RESPONSE'
+  | 'ABORTED';
+
+export const FMP_ERROR_CODES: readonly FmpErrorCode[] = [
+  'AUTH',
+  'PLAN',
+  'RATE_LIMIT',
+  'BANDWIDTH',
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'SERVER',
+  'NETWORK',
+  'TIMEOUT',
+  'RESPONSE',
+  'ABORTED',
+];
+
+export interface FmpErrorDetails {
+  /** HTTP status, or null when no response was received (network, timeout, abort, bad input). */
+  status?: number | null;
+  /** Path of the endpoint, e.g. `/stable/discounted-cash-flow`. */
+  endpoint: string;
+  symbol?: string;
+  /** FMP's own message (`Error Message` field or plain-text body), when it sent one. */
+  fmpMessage?: string;
+  cause?: unknown;
+}
+
+/** Base class of every error the client throws. Never carries the API key, headers or the request options. */
+export class FmpError extends Error {
+  readonly code: FmpErrorCode;
+  readonly status: number | null;
+  readonly endpoint: string;
+  readonly symbol?: string;
+  readonly fmpMessage?: string;
+  /** How many HTTP attempts were made for the call that failed (set when the client gives up). */
+  attempts = 0;
+
+  constructor(code: FmpErrorCode, message: string, details: FmpErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = details.status ?? null;
+    this.endpoint = details.endpoint;
+    if (details.symbol !== undefined) this.symbol = details.symbol;
+    if (details.fmpMessage !== undefined) this.fmpMessage = details.fmpMessage;
+  }
+
+  /** Retried by the client's own policy (5xx, network, timeout, malformed body; 429 separately). */
+  get retryable(): boolean {
+    return false;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      endpoint: this.endpoint,
+      symbol: this.symbol,
+      fmpMessage: this.fmpMessage,
+      attempts: this.attempts,
+    };
+  }
+}
+
+/** 401, 403 (including "Legacy Endpoint") or an "Invalid API KEY" body: fatal for the whole client. */
+export class FmpAuthError extends FmpError {
+  declare readonly code: 'AUTH';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('AUTH', message, details);
+  }
+}
+
+export type FmpPlanScope = 'symbol' | 'endpoint';
+
+/**
+ * 402: the plan does not cover this. `scope: 'symbol'` ("Premium Query Parameter") means skip the symbol;
+ * `scope: 'endpoint'` ("Restricted Endpoint", "Exclusive Endpoint") means the caller may fall back
+ * (bulk to per-symbol).
+ */
+export class FmpPlanError extends FmpError {
+  declare readonly code: 'PLAN';
+  readonly scope: FmpPlanScope;
+  constructor(message: string, details: FmpErrorDetails & { scope: FmpPlanScope }) {
+    super('PLAN', message, details);
+    this.scope = details.scope;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), scope: this.scope };
+  }
+}
+
+/** 429 "Limit Reach" (or that message on a 200) after the bounded number of paused retries. */
+export class FmpRateLimitError extends FmpError {
+  declare readonly code: 'RATE_LIMIT';
+  readonly retryAfterMs: number | null;
+  constructor(message: string, details: FmpErrorDetails & { retryAfterMs?: number | null }) {
+    super('RATE_LIMIT', message, details);
+    this.retryAfterMs = details.retryAfterMs ?? null;
+  }
+}
+
+/** 429 "Bandwidth Limit Reach": the trailing-30-day bandwidth is exhausted; fatal like auth. */
+export class FmpBandwidthError extends FmpError {
+  declare readonly code: 'BANDWIDTH';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('BANDWIDTH', message, details);
+  }
+}
+
+/** 400 (and other unexpected 4xx), or an argument the client refused before sending. Not retried. */
+export class FmpBadRequestError extends FmpError {
+  declare readonly code: 'BAD_REQUEST';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('BAD_REQUEST', message, details);
+  }
+}
+
+/** 404: FMP answers wrong or removed stable paths with 404 `[]`. Not retried. */
+export class FmpNotFoundError extends FmpError {
+  declare readonly code: 'NOT_FOUND';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('NOT_FOUND', message, details);
+  }
+}
+
+const RETRYABLE_SERVER_STATUSES = new Set([500, 502, 503, 504]);
+
+/** 5xx. 500, 502, 503 and 504 are retried with backoff; other 5xx are not. */
+export class FmpServerError extends FmpError {
+  declare readonly code: 'SERVER';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('SERVER', message, details);
+  }
+  override get retryable(): boolean {
+    return this.status !== null && RETRYABLE_SERVER_STATUSES.has(this.status);
+  }
+}
+
+/** No usable response: connection reset, refused, DNS failure (code NETWORK) or timeout (code TIMEOUT). */
+export class FmpNetworkError extends FmpError {
+  declare readonly code: 'NETWORK' | 'TIMEOUT';
+  constructor(code: 'NETWORK' | 'TIMEOUT', message: string, details: FmpErrorDetails) {
+    super(code, message, details);
+  }
+  override get retryable(): boolean {
+    return true;
+  }
+}
+
+/** A body that is not what the endpoint returns: HTML, truncated JSON or CSV, an object for an array. */
+export class FmpResponseError extends FmpError {
+  declare readonly code: 'RESPONSE';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('RESPONSE', message, details);
+  }
+  override get retryable(): boolean {
+    return true;
+  }
+}
+
+/** The client was aborted (`abort()` or its `signal`) before this call completed. */
+export class FmpAbortedError extends FmpError {
+  declare readonly code: 'ABORTED';
+  constructor(message: string, details: FmpErrorDetails) {
+    super('ABORTED', message, details);
+  }
+}
+
+export function isFmpError(error: unknown): error is FmpError {
+  return error instanceof FmpError;
+}
+
+/** Auth and bandwidth failures end the whole run: nothing the client sends afterwards can succeed. */
+export function isFatalFmpError(error: unknown): error is FmpAuthError | FmpBandwidthError {
+  return error instanceof FmpAuthError || error instanceof FmpBandwidthError;
+}

@@ -1,0 +1,133 @@
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const noopLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+export interface RateLimitOptions {
+  /** Request starts allowed in any rolling window. */
+  requests: number;
+  /** Window length in ms (default 60 000). Scaled down in tests and benchmarks. */
+  windowMs?: number;
+  /**
+   * Longest delay assumed between sending a request and FMP counting it, used only for a request that
+   * has not completed yet (a completed request is bounded by its completion time). Default: 2% of the
+   * window, at least 5 ms and at most 1 000 ms.
+   */
+  safetyMarginMs?: number;
+}
+
+export interface RetryOptions {
+  /** Total attempts for 5xx / network / timeout / malformed-body failures (default 4). */
+  attempts?: number;
+  /** Backoff base in ms (default 1 000): attempt n waits ~base * 2^(n-1), with jitter. */
+  baseMs?: number;
+  /** Backoff cap in ms (default 30 000). */
+  capMs?: number;
+  /** Whole-client pause after a 429 without a positive Retry-After (default 10 000). */
+  rateLimitPauseMs?: number;
+  /** Retries of one call after 429s before it fails with FmpRateLimitError (default 5). */
+  rateLimitAttempts?: number;
+}
+
+export interface FmpClientOptions {
+  apiKey: string;
+  /** Origin only (default https://financialmodelingprep.com); the client adds /stable/... */
+  baseUrl?: string;
+  /** Rolling-window budget (default 300 requests / 60 s, FMP Starter). `null` disables pacing. */
+  rateLimit?: RateLimitOptions | null;
+  /** Requests in flight at once (default 10). */
+  maxConcurrent?: number;
+  retry?: RetryOptions;
+  /** Per-attempt timeout in ms, covering headers and body (default 30 000). */
+  timeoutMs?: number;
+  logger?: Logger;
+  /** Aborting it aborts the client (like `abort()`). */
+  signal?: AbortSignal;
+  /** Test seam: monotonic clock in ms (default performance.now). */
+  clock?: () => number;
+  /** Test seam: sleep that rejects when the signal aborts (default setTimeout-based). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Test seam: random in [0, 1) for backoff jitter (default Math.random). */
+  random?: () => number;
+}
+
+export interface DailyBar {
+  symbol: string;
+  /** YYYY-MM-DD */
+  date: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  vwap: number | null;
+  change: number | null;
+  changePercent: number | null;
+}
+
+export interface DcfValue {
+  symbol: string;
+  /** YYYY-MM-DD */
+  date: string;
+  dcf: number;
+  stockPrice: number | null;
+}
+
+export interface InvalidRow {
+  /** 0-based position of the row in the response (data rows only, for CSV). */
+  index: number;
+  symbol?: string;
+  date?: string;
+  reason: string;
+}
+
+export interface Validated<T> {
+  rows: T[];
+  invalid: InvalidRow[];
+}
+
+export interface StockListEntry {
+  symbol: string;
+  companyName: string | null;
+}
+
+export interface FmpStats {
+  /** HTTP requests sent (every attempt). */
+  requests: number;
+  /** Attempts beyond the first (backoff retries and 429 retries). */
+  retries: number;
+  /** 429 "Limit Reach" answers received. */
+  rateLimited: number;
+  /** Response body bytes received (decoded). */
+  bytesReceived: number;
+  /** Rows dropped by validation. */
+  invalidRows: number;
+  /** Failed attempts by class (a 5xx retried three times counts 3), plus calls rejected as ABORTED. */
+  errors: Record<import('./errors.js').FmpErrorCode, number>;
+}
+
+export interface FmpClient {
+  /** `/stable/historical-price-eod/full`, newest first as FMP sends it. */
+  getDailyPrices(symbol: string, range: { from: string; to: string }): Promise<Validated<DailyBar>>;
+  /** `/stable/discounted-cash-flow`; `rows: []` means FMP has no DCF for the symbol (not an error). */
+  getDcf(symbol: string): Promise<Validated<DcfValue>>;
+  /** `/stable/eod-bulk` (CSV, Ultimate plan); vwap/change/changePercent derived as on `/full`. */
+  getEodBulk(date: string): Promise<Validated<DailyBar>>;
+  /** `/stable/dcf-bulk` (CSV, Ultimate plan). */
+  getDcfBulk(): Promise<Validated<DcfValue>>;
+  /** `/stable/stock-list`. */
+  getStockList(): Promise<StockListEntry[]>;
+  /** A snapshot of the counters. */
+  readonly stats: FmpStats;
+  /** Cancels every queued and in-flight call (they reject with FmpAbortedError). The client stays dead. */
+  abort(reason?: unknown): void;
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Logger } from '../src/index.js';
+
+export const API_KEY = 'sk_live_7Hq2ZrX9pLm4Wv8N';
+export const BASE = 'https://fmp.test';
+
+/** Millisecond pauses so the retry paths run quickly; the defaults are proven with fake timers. */
+export const FAST_RETRY = { baseMs: 1, capMs: 4, rateLimitPauseMs: 5 } as const;
+
+const fixtureDir = new URL('./fixtures/fmp/', import.meta.url);
+
+export function fixtureText(name: string): string {
+  return readFileSync(new URL(name, fixtureDir), 'utf8');
+}
+
+export function fixtureJson<T = unknown>(name: string): T {
+  return JSON.parse(fixtureText(name)) as T;
+}
+
+export interface ErrorFixture {
+  status: number | string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  body_text?: string;
+  body_text_variant?: string;
+  body_json_variant?: unknown;
+}
+
+export function errorFixture(name: string): ErrorFixture {
+  return fixtureJson<ErrorFixture>(`errors/${name}`);
+}
+
+/** msw server shared by a test file: every unexpected request fails the test. */
+export function useMswServer() {
+  const server = setupServer();
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => server.resetHandlers());
+  afterAll(() => server.close());
+  return server;
+}
+
+export interface CapturedLogger extends Logger {
+  lines: string[];
+}
+
+export function capturingLogger(): CapturedLogger {
+  const lines: string[] = [];
+  const record = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  };
+  return {
+    lines,
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+  };
+}
+
+/** Largest number of events inside any half-open window [t, t + windowMs), at any alignment. */
+export function maxInRollingWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let left = 0;
+  for (let right = 0; right < sorted.length; right++) {
+    while (sorted[right]! - sorted[left]! >= windowMs) left++;
+    best = Math.max(best, right - left + 1);
+  }
+  return best;
+}
