@@ -1,0 +1,153 @@
+import path from 'node:path';
+import { resolveTaskName, TASK_NAMES, type TaskName } from '@smartstock/ingest-core';
+import { z } from 'zod';
+
+/** The Action's settings after validation (GitHub does not enforce `required`, so this does). */
+export interface ActionInputs {
+  fmpApiKey: string;
+  databaseUrl: string;
+  tasks: TaskName[];
+  days: number | undefined;
+  tickersSource: string | undefined;
+  mode: 'per-symbol' | 'bulk' | 'auto' | undefined;
+  concurrency: number | undefined;
+  requestsPerMinute: number;
+  failureThreshold: number;
+  minTickers: number | undefined;
+  strict: boolean;
+  fmpBaseUrl: string;
+  dataDir: string;
+}
+
+export class InputError extends Error {
+  readonly code = 'INVALID_INPUT';
+  override readonly name = 'InputError';
+}
+
+const optional = (s: z.ZodType) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
+const whole = (min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`));
+
+const schema = z.object({
+  'fmp-api-key': z
+    .string()
+    .min(1, 'is required: pass it from a secret, e.g. fmp-api-key: ${{ secrets.FMP_API_KEY }}')
+    .regex(/^\S+$/, 'must be one word without spaces'),
+  'database-url': z
+    .string()
+    .min(1, 'is required: pass it from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}')
+    .refine((s) => {
+      try {
+        return /^postgres(ql)?:$/.test(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a postgresql://user:password@host:5432/database URL'),
+  tasks: z.string().transform((value, ctx) => {
+    const names = value
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const out = new Set<TaskName>();
+    for (const name of names) {
+      const task = resolveTaskName(name);
+      if (!task) {
+        ctx.addIssue({ code: 'custom', message: `has an unknown task "${name}"; use tickers, prices, dcf` });
+        return z.NEVER;
+      }
+      out.add(task);
+    }
+    if (out.size === 0) {
+      ctx.addIssue({ code: 'custom', message: 'names no task; use tickers, prices, dcf' });
+      return z.NEVER;
+    }
+    return TASK_NAMES.filter((t) => out.has(t));
+  }),
+  days: optional(whole(1)),
+  'tickers-source': optional(z.string()),
+  mode: optional(z.enum(['per-symbol', 'bulk', 'auto'], { error: 'must be per-symbol, bulk or auto' })),
+  concurrency: optional(whole(1)),
+  'requests-per-minute': whole(0),
+  'failure-threshold': z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'must be a fraction between 0 and 1, e.g. 0.05')
+    .transform(Number),
+  'min-tickers': optional(whole(1)),
+  strict: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
+  'fmp-base-url': z.string().refine((s) => {
+    try {
+      const u = new URL(s);
+      return /^https?:$/.test(u.protocol) && (u.pathname === '/' || u.pathname === '') && !u.search;
+    } catch {
+      return false;
+    }
+  }, 'must be an origin such as https://financialmodelingprep.com (no path)'),
+  'data-dir': z.string().min(1),
+});
+
+export const INPUT_DEFAULTS: Record<string, string> = {
+  tasks: 'tickers,prices,dcf',
+  'requests-per-minute': '300',
+  'failure-threshold': '0.05',
+  strict: 'false',
+  'fmp-base-url': 'https://financialmodelingprep.com',
+  'data-dir': 'data',
+};
+
+/** Secret inputs are never echoed in a message, even when malformed. */
+const SECRET_INPUTS = new Set(['fmp-api-key', 'database-url']);
+
+/**
+ * Validates the raw inputs (as `core.getInput` returns them: trimmed, '' when absent). Defaults are applied
+ * here too, because a workflow can pass '' explicitly and `action.yml` defaults only cover absent inputs.
+ */
+export function parseInputs(raw: Record<string, string>, workspace: string): ActionInputs {
+  const withDefaults: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = raw[key] ?? '';
+    withDefaults[key] = value === '' && key in INPUT_DEFAULTS ? INPUT_DEFAULTS[key]! : value;
+  }
+  const result = schema.safeParse(withDefaults);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const got = SECRET_INPUTS.has(name) || withDefaults[name] === '' ? '' : ` (got "${withDefaults[name]}")`;
+    throw new InputError(`input ${name} ${issue.message}${got}`);
+  }
+  const v = result.data;
+  const source = v['tickers-source'] as string | undefined;
+  return {
+    fmpApiKey: v['fmp-api-key'],
+    databaseUrl: v['database-url'],
+    tasks: v.tasks,
+    days: v.days as number | undefined,
+    tickersSource: source && !/^https?:\/\//i.test(source) ? path.resolve(workspace, source) : source,
+    mode: v.mode as ActionInputs['mode'],
+    concurrency: v.concurrency as number | undefined,
+    requestsPerMinute: v['requests-per-minute'],
+    failureThreshold: v['failure-threshold'],
+    minTickers: v['min-tickers'] as number | undefined,
+    strict: /^true$/i.test(v.strict),
+    fmpBaseUrl: new URL(v['fmp-base-url']).origin,
+    dataDir: path.resolve(workspace, v['data-dir']),
+  };
+}
+
+export const INPUT_NAMES = Object.keys(schema.shape);
+
+/** The values to hide: each secret input whole, and the database password alone (raw and decoded). */
+export function secretValues(raw: { apiKey: string; databaseUrl: string }): string[] {
+  const values = [raw.apiKey, raw.databaseUrl];
+  try {
+    const password = new URL(raw.databaseUrl).password;
+    if (password) values.push(password, decodeURIComponent(password));
+  } catch {
+    // Not a URL: validation reports it (without echoing it); the whole value is masked above.
+  }
+  // Masking a very short string would star out ordinary words all over the log.
+  return [...new Set(values.filter((v) => v.length >= 3))];
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { INPUT_DEFAULTS, INPUT_NAMES, parseInputs, secretValues } from '../src/inputs.js';
+
+const required = {
+  'fmp-api-key': 'k3y-value',
+  'database-url': 'postgresql://app:s3cret@db.example:5432/stocks',
+};
+
+describe('inputs', () => {
+  it('applies the documented defaults when optional inputs are empty', () => {
+    const inputs = parseInputs(required, '/ws');
+    expect(inputs).toMatchObject({
+      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'],
+      requestsPerMinute: 300,
+      failureThreshold: 0.05,
+      strict: false,
+      fmpBaseUrl: 'https://financialmodelingprep.com',
+      dataDir: '/ws/data',
+      days: undefined,
+      mode: undefined,
+    });
+  });
+
+  it('reads every optional input, resolving a relative tickers source in the workspace', () => {
+    const inputs = parseInputs(
+      {
+        ...required,
+        tasks: 'dcf, prices',
+        days: '7',
+        'tickers-source': 'lists/iwm.csv',
+        mode: 'auto',
+        concurrency: '20',
+        'requests-per-minute': '0',
+        'failure-threshold': '0.1',
+        'min-tickers': '10',
+        strict: 'true',
+        'fmp-base-url': 'http://127.0.0.1:8080/',
+        'data-dir': '/tmp/out',
+      },
+      '/ws',
+    );
+    expect(inputs).toMatchObject({
+      tasks: ['ingest_market_data', 'ingest_all_dcf'],
+      days: 7,
+      tickersSource: '/ws/lists/iwm.csv',
+      mode: 'auto',
+      concurrency: 20,
+      requestsPerMinute: 0,
+      failureThreshold: 0.1,
+      minTickers: 10,
+      strict: true,
+      fmpBaseUrl: 'http://127.0.0.1:8080',
+      dataDir: '/tmp/out',
+    });
+    expect(parseInputs({ ...required, 'tickers-source': 'https://x.test/h.csv' }, '/ws').tickersSource).toBe(
+      'https://x.test/h.csv',
+    );
+  });
+
+  it('refuses a missing required input, saying how to pass it', () => {
+    expect(() => parseInputs({ 'database-url': required['database-url'] }, '/ws')).toThrow(
+      /^input fmp-api-key is required: pass it from a secret/,
+    );
+    expect(() => parseInputs({ 'fmp-api-key': 'k3y' }, '/ws')).toThrow(/^input database-url is required/);
+  });
+
+  it('refuses a malformed database URL without echoing it', () => {
+    try {
+      parseInputs({ ...required, 'database-url': 'mysql://root:hunter22@db/x' }, '/ws');
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/^input database-url must be a postgresql:\/\//);
+      expect((error as Error).message).not.toContain('hunter22');
+    }
+  });
+
+  it('names the input and the value of any other mistake', () => {
+    expect(() => parseInputs({ ...required, tasks: 'prices,news' }, '/ws')).toThrow(
+      'input tasks has an unknown task "news"',
+    );
+    expect(() => parseInputs({ ...required, days: 'week' }, '/ws')).toThrow(
+      /input days must be a whole number/,
+    );
+    expect(() => parseInputs({ ...required, strict: 'yes' }, '/ws')).toThrow(
+      /input strict must be true or false/,
+    );
+    expect(() => parseInputs({ ...required, mode: 'fast' }, '/ws')).toThrow(/input mode must be per-symbol/);
+    expect(() => parseInputs({ ...required, 'fmp-base-url': 'https://x.test/stable' }, '/ws')).toThrow(
+      /input fmp-base-url must be an origin/,
+    );
+  });
+
+  it('masks the key, the URL and the password alone', () => {
+    expect(secretValues({ apiKey: required['fmp-api-key'], databaseUrl: required['database-url'] })).toEqual([
+      'k3y-value',
+      'postgresql://app:s3cret@db.example:5432/stocks',
+      's3cret',
+    ]);
+  });
+
+  it('knows every input it reads, with defaults only for optional ones', () => {
+    expect(INPUT_NAMES).toContain('fmp-api-key');
+    for (const name of Object.keys(INPUT_DEFAULTS)) expect(INPUT_NAMES).toContain(name);
+  });
+});
