@@ -1,0 +1,348 @@
+import { isSessionDay, nyseSessionClose } from './calendar.js';
+import { dayNumber, isoFromDay, newYorkDate } from './dates.js';
+import { SandboxError } from './errors.js';
+import { gaussian, mix, mixAll, unit } from './hash.js';
+import { renderHoldingsCsv } from './holdings.js';
+import { type GeneratedUniverse, generateUniverse, symbolHash, type UniverseTicker } from './universe.js';
+
+/** One row of `/stable/historical-price-eod/full`, keys in FMP's order. */
+export interface FmpBar {
+  symbol: string;
+  date: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  change: number;
+  changePercent: number;
+  vwap: number;
+}
+
+/** One row of `/stable/discounted-cash-flow` (FMP really spells the last key with a space). */
+export interface FmpDcf {
+  symbol: string;
+  date: string;
+  dcf: number;
+  'Stock Price': number;
+}
+
+/** A stock split: from `date` on, FMP restates the ticker's whole history (prices / ratio, volume × ratio). */
+export interface SplitSpec {
+  symbol: string;
+  date: string;
+  /** 2 for a 2-for-1 split, 0.1 for a 1-for-10 reverse split. */
+  ratio: number;
+}
+
+export interface SyntheticMarketOptions {
+  seed?: number;
+  tickers?: number;
+  now?: () => Date;
+  splits?: SplitSpec[];
+}
+
+interface Series {
+  h: number;
+  level: number;
+  baseVolume: number;
+  hasDcf: boolean;
+}
+
+// The latent log price is a Brownian bridge between independent anchors every BLOCK calendar days: a random
+// walk day to day, bounded over decades, and computable for any range at O(days + BLOCK) cost.
+const BLOCK = 128;
+const DAILY_VOL = 0.018;
+const ANCHOR_VOL = 0.22;
+
+function round(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
+function price(value: number): number {
+  return Math.max(0.01, round(value, 2));
+}
+
+export function validateSplits(splits: unknown): SplitSpec[] {
+  if (!Array.isArray(splits))
+    throw new SandboxError('INVALID_SPLIT', 'splits must be an array of { symbol, date, ratio }');
+  return splits.map((s, i) => {
+    const where = `splits[${i}]`;
+    if (typeof s !== 'object' || s === null)
+      throw new SandboxError('INVALID_SPLIT', `${where} must be an object`);
+    const { symbol, date, ratio } = s as Record<string, unknown>;
+    if (typeof symbol !== 'string' || symbol.trim() === '') {
+      throw new SandboxError('INVALID_SPLIT', `${where}.symbol must be a non-empty string`);
+    }
+    if (typeof date !== 'string') throw new SandboxError('INVALID_SPLIT', `${where}.date must be YYYY-MM-DD`);
+    try {
+      dayNumber(date, `${where}.date`);
+    } catch (error) {
+      throw new SandboxError('INVALID_SPLIT', (error as Error).message, { cause: error });
+    }
+    if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0) {
+      throw new SandboxError(
+        'INVALID_SPLIT',
+        `${where}.ratio must be a positive number, got ${String(ratio)}`,
+      );
+    }
+    return { symbol: symbol.trim().toUpperCase(), date, ratio };
+  });
+}
+
+/**
+ * A deterministic market: every value is a pure function of (seed, symbol, date) and of the sandbox clock
+ * (which decides which sessions have closed and which splits are in effect).
+ */
+export class SyntheticMarket {
+  readonly seed: number;
+  readonly size: number;
+  private readonly universe: GeneratedUniverse;
+  private readonly series = new Map<string, Series>();
+  private readonly knownUniverse: string[];
+  private clock: () => Date;
+  private splitList: SplitSpec[];
+
+  constructor(options: SyntheticMarketOptions = {}) {
+    const seed = options.seed ?? 1;
+    const size = options.tickers ?? 2000;
+    if (!Number.isSafeInteger(seed))
+      throw new SandboxError('INVALID_OPTION', `seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(size) || size < 1 || size > 100_000) {
+      throw new SandboxError('INVALID_OPTION', `tickers must be an integer from 1 to 100000, got ${size}`);
+    }
+    this.seed = seed;
+    this.size = size;
+    this.clock = options.now ?? (() => new Date());
+    this.splitList = validateSplits(options.splits ?? []);
+    this.universe = generateUniverse(seed, size);
+    const addSeries = (symbol: string, hasDcf: boolean) => {
+      const h = symbolHash(seed, symbol);
+      this.series.set(symbol, {
+        h,
+        level: Math.log(3) + unit(mix(h, 101)) * Math.log(100),
+        baseVolume: 40_000 + unit(mix(h, 102)) ** 2 * 3_000_000,
+        hasDcf,
+      });
+    };
+    for (const t of this.universe.tickers) if (t.knownToFmp) addSeries(t.fmpSymbol, t.hasDcf);
+    for (const e of this.universe.extras)
+      addSeries(e.symbol, unit(mixAll(seed, 'extra-dcf', e.symbol)) < 0.5);
+    this.knownUniverse = this.universe.tickers.filter((t) => t.knownToFmp).map((t) => t.fmpSymbol);
+  }
+
+  /** The universe (what the holdings file lists as tradable equities), sorted by FMP symbol. */
+  tickers(): readonly UniverseTicker[] {
+    return this.universe.tickers;
+  }
+
+  /** FMP symbols of the universe listings FMP knows (the ones with bars). */
+  fmpSymbols(): string[] {
+    return [...this.knownUniverse];
+  }
+
+  /** Universe listings FMP does not know: every FMP endpoint answers `[]` for them. */
+  unknownSymbols(): string[] {
+    return this.universe.tickers.filter((t) => !t.knownToFmp).map((t) => t.fmpSymbol);
+  }
+
+  /** Symbols with a DCF (universe and extras). */
+  dcfSymbols(): string[] {
+    return [...this.series].filter(([, s]) => s.hasDcf).map(([sym]) => sym);
+  }
+
+  /** FMP's stock list: the known universe plus listings outside the index. */
+  stockList(): { symbol: string; companyName: string }[] {
+    const list = this.universe.tickers
+      .filter((t) => t.knownToFmp)
+      .map((t) => ({ symbol: t.fmpSymbol, companyName: t.companyName }));
+    return list.concat(this.universe.extras.map((e) => ({ ...e })));
+  }
+
+  isKnown(symbol: string): boolean {
+    return this.series.has(symbol);
+  }
+
+  now(): Date {
+    return this.clock();
+  }
+
+  setClock(now: () => Date): void {
+    this.clock = now;
+  }
+
+  splits(): SplitSpec[] {
+    return this.splitList.map((s) => ({ ...s }));
+  }
+
+  setSplits(splits: SplitSpec[]): void {
+    this.splitList = validateSplits(splits);
+  }
+
+  /** The most recent session that has closed by the sandbox clock (YYYY-MM-DD). */
+  latestSession(): string {
+    return isoFromDay(this.latestClosedDay(this.clock()));
+  }
+
+  private latestClosedDay(now: Date): number {
+    let day = dayNumber(newYorkDate(now));
+    if (isSessionDay(day)) {
+      const close = nyseSessionClose(isoFromDay(day));
+      if (close && close.getTime() <= now.getTime()) return day;
+    }
+    day--;
+    while (!isSessionDay(day)) day--;
+    return day;
+  }
+
+  /** Price divisor of the splits in effect: the New York date of the clock has reached their date. */
+  private splitFactor(symbol: string, now: Date): number {
+    if (this.splitList.length === 0) return 1;
+    const today = dayNumber(newYorkDate(now));
+    let factor = 1;
+    for (const s of this.splitList) if (s.symbol === symbol && dayNumber(s.date) <= today) factor *= s.ratio;
+    return factor;
+  }
+
+  private anchor(s: Series, block: number): number {
+    const h = mix(mix(s.h, 7), block);
+    return s.level + ANCHOR_VOL * gaussian(h, mix(h, 1));
+  }
+
+  /** Latent (unsplit) log closes for calendar days d0..d1 inclusive. */
+  private logCloses(s: Series, d0: number, d1: number): Float64Array {
+    const out = new Float64Array(d1 - d0 + 1);
+    const walk = new Float64Array(BLOCK + 1);
+    for (let b = Math.floor(d0 / BLOCK); b <= Math.floor(d1 / BLOCK); b++) {
+      const a0 = this.anchor(s, b);
+      const a1 = this.anchor(s, b + 1);
+      const first = b * BLOCK;
+      let w = 0;
+      for (let i = 1; i <= BLOCK; i++) {
+        const h = mix(s.h, first + i);
+        w += DAILY_VOL * gaussian(mix(h, 1), mix(h, 2));
+        walk[i] = w;
+      }
+      const drift = (walk[BLOCK] ?? 0) - (a1 - a0);
+      const start = Math.max(d0, first);
+      const end = Math.min(d1, first + BLOCK - 1);
+      for (let d = start; d <= end; d++) {
+        const t = d - first;
+        out[d - d0] = a0 + (walk[t] ?? 0) - (t / BLOCK) * drift;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * FMP's `/full` rows for `symbol` over [from, to] (inclusive), newest first: sessions only, and only those
+   * closed by the sandbox clock. Unknown symbols give `[]`, as FMP does.
+   */
+  bars(symbol: string, from: string, to: string): FmpBar[] {
+    const d0 = dayNumber(from, 'from');
+    const d1 = dayNumber(to, 'to');
+    const s = this.series.get(symbol);
+    if (!s || d1 < d0) return [];
+    const now = this.clock();
+    const last = Math.min(d1, this.latestClosedDay(now));
+    if (last < d0) return [];
+    return this.barsFor(symbol, s, d0, last, this.splitFactor(symbol, now));
+  }
+
+  private barsFor(symbol: string, s: Series, d0: number, d1: number, factor: number): FmpBar[] {
+    const logs = this.logCloses(s, d0 - 1, d1);
+    const out: FmpBar[] = [];
+    for (let d = d1; d >= d0; d--) {
+      if (!isSessionDay(d)) continue;
+      const h = mix(mix(s.h, d), 99);
+      const c0 = Math.exp(logs[d - d0 + 1] ?? 0);
+      const o0 = Math.exp((logs[d - d0] ?? 0) + 0.006 * gaussian(mix(h, 1), mix(h, 2)));
+      const h0 = Math.max(o0, c0) * Math.exp(0.012 * Math.abs(gaussian(mix(h, 3), mix(h, 4))));
+      const l0 = Math.min(o0, c0) * Math.exp(-0.012 * Math.abs(gaussian(mix(h, 5), mix(h, 6))));
+      // Rounding and the split divisor are monotone, so low <= open, close <= high survives both.
+      const open = price(o0 / factor);
+      const high = price(h0 / factor);
+      const low = price(l0 / factor);
+      const close = price(c0 / factor);
+      const volume = Math.round(s.baseVolume * Math.exp(0.45 * gaussian(mix(h, 7), mix(h, 8))) * factor);
+      const change = round(close - open, 2);
+      const pct = (change / open) * 100;
+      // FMP gives changePercent to 5 decimals, but some rows only to 2 (seen in the recorded AAPL payload).
+      const changePercent = unit(mix(h, 9)) < 0.3 ? round(pct, 2) : round(pct, 5);
+      const vwap = round((open + high + low + close) / 4, 4);
+      out.push({ symbol, date: isoFromDay(d), open, high, low, close, volume, change, changePercent, vwap });
+    }
+    return out;
+  }
+
+  /** FMP's `/discounted-cash-flow` answer: one row for covered symbols, `[]` otherwise. */
+  dcf(symbol: string): FmpDcf[] {
+    const s = this.series.get(symbol);
+    if (!s?.hasDcf) return [];
+    const now = this.clock();
+    const day = this.latestClosedDay(now);
+    const bar = this.barsFor(symbol, s, day, day, this.splitFactor(symbol, now))[0];
+    if (!bar) return [];
+    const h = mix(mix(s.h, 555), day);
+    const dcf = bar.close * Math.exp(0.35 * gaussian(mix(h, 1), mix(h, 2)) + 0.1);
+    return [{ symbol, date: bar.date, dcf, 'Stock Price': bar.close }];
+  }
+
+  /** Every FMP symbol's bar for one date (empty for a non-session or not yet closed date). */
+  eodBulk(date: string): FmpBar[] {
+    const day = dayNumber(date, 'date');
+    const now = this.clock();
+    if (!isSessionDay(day) || day > this.latestClosedDay(now)) return [];
+    const out: FmpBar[] = [];
+    for (const [symbol, s] of this.series) {
+      const bar = this.barsFor(symbol, s, day, day, this.splitFactor(symbol, now))[0];
+      if (bar) out.push(bar);
+    }
+    return out;
+  }
+
+  /** `/stable/eod-bulk?date=` as FMP sends it: CSV `symbol,date,open,low,high,close,adjClose,volume`. */
+  eodBulkCsv(date: string): string {
+    const lines = ['symbol,date,open,low,high,close,adjClose,volume'];
+    for (const b of this.eodBulk(date)) {
+      lines.push(`${b.symbol},${b.date},${b.open},${b.low},${b.high},${b.close},${b.close},${b.volume}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** `/stable/dcf-bulk` as FMP sends it: CSV `symbol,date,dcf,Stock Price`. */
+  dcfBulkCsv(): string {
+    const lines = ['symbol,date,dcf,Stock Price'];
+    for (const symbol of this.series.keys()) {
+      const row = this.dcf(symbol)[0];
+      if (row) lines.push(`${row.symbol},${row.date},${row.dcf},${row['Stock Price']}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** The universe as iShares publishes IWM's holdings, with every quirk of the real file. */
+  holdingsCsv(): string {
+    const asOf = this.latestSession();
+    const prices = new Map<string, number>();
+    const now = this.clock();
+    const day = dayNumber(asOf);
+    for (const t of this.universe.tickers) {
+      const s = this.series.get(t.fmpSymbol) ?? {
+        h: symbolHash(this.seed, t.fmpSymbol),
+        level: Math.log(20),
+        baseVolume: 100_000,
+        hasDcf: false,
+      };
+      const bar = this.barsFor(t.fmpSymbol, s, day, day, this.splitFactor(t.fmpSymbol, now))[0];
+      prices.set(t.fmpSymbol, bar?.close ?? 10);
+    }
+    return renderHoldingsCsv({
+      seed: this.seed,
+      asOf,
+      tickers: this.universe.tickers,
+      prices,
+      junk: this.universe.junk,
+    });
+  }
+}
