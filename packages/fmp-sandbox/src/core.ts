@@ -494,11 +494,9 @@ export class SandboxCore {
         };
       }
       case 'dcf-bulk': {
-        const rows: Array<Array<string | number>> = [];
-        for (const symbol of this.market.dcfSymbols()) {
-          const d = this.market.dcf(symbol)[0];
-          if (d) rows.push([d.symbol, d.date, d.dcf, d['Stock Price']]);
-        }
+        const rows = this.market
+          .dcfBulk()
+          .map((d): Array<string | number> => [d.symbol, d.date, d.dcf, d['Stock Price']]);
         return { kind: 'csv', header: 'symbol,date,dcf,Stock Price', rows };
       }
       default:

@@ -196,10 +196,15 @@ export class SyntheticMarket {
     return day;
   }
 
+  /** What the clock decides, computed once per answer (Intl calls are the costly part). */
+  private snapshot(): { today: number; lastClosed: number } {
+    const now = this.clock();
+    return { today: dayNumber(newYorkDate(now)), lastClosed: this.latestClosedDay(now) };
+  }
+
   /** Price divisor of the splits in effect: the New York date of the clock has reached their date. */
-  private splitFactor(symbol: string, now: Date): number {
+  private splitFactor(symbol: string, today: number): number {
     if (this.splitList.length === 0) return 1;
-    const today = dayNumber(newYorkDate(now));
     let factor = 1;
     for (const s of this.splitList) if (s.symbol === symbol && dayNumber(s.date) <= today) factor *= s.ratio;
     return factor;
@@ -244,10 +249,10 @@ export class SyntheticMarket {
     const d1 = dayNumber(to, 'to');
     const s = this.series.get(symbol);
     if (!s || d1 < d0) return [];
-    const now = this.clock();
-    const last = Math.min(d1, this.latestClosedDay(now));
+    const { today, lastClosed } = this.snapshot();
+    const last = Math.min(d1, lastClosed);
     if (last < d0) return [];
-    return this.barsFor(symbol, s, d0, last, this.splitFactor(symbol, now));
+    return this.barsFor(symbol, s, d0, last, this.splitFactor(symbol, today));
   }
 
   private barsFor(symbol: string, s: Series, d0: number, d1: number, factor: number): FmpBar[] {
@@ -278,11 +283,14 @@ export class SyntheticMarket {
 
   /** FMP's `/discounted-cash-flow` answer: one row for covered symbols, `[]` otherwise. */
   dcf(symbol: string): FmpDcf[] {
+    return this.dcfAt(symbol, this.snapshot());
+  }
+
+  private dcfAt(symbol: string, snap: { today: number; lastClosed: number }): FmpDcf[] {
     const s = this.series.get(symbol);
     if (!s?.hasDcf) return [];
-    const now = this.clock();
-    const day = this.latestClosedDay(now);
-    const bar = this.barsFor(symbol, s, day, day, this.splitFactor(symbol, now))[0];
+    const day = snap.lastClosed;
+    const bar = this.barsFor(symbol, s, day, day, this.splitFactor(symbol, snap.today))[0];
     if (!bar) return [];
     const h = mix(mix(s.h, 555), day);
     const dcf = bar.close * Math.exp(0.35 * gaussian(mix(h, 1), mix(h, 2)) + 0.1);
@@ -292,11 +300,11 @@ export class SyntheticMarket {
   /** Every FMP symbol's bar for one date (empty for a non-session or not yet closed date). */
   eodBulk(date: string): FmpBar[] {
     const day = dayNumber(date, 'date');
-    const now = this.clock();
-    if (!isSessionDay(day) || day > this.latestClosedDay(now)) return [];
+    const { today, lastClosed } = this.snapshot();
+    if (!isSessionDay(day) || day > lastClosed) return [];
     const out: FmpBar[] = [];
     for (const [symbol, s] of this.series) {
-      const bar = this.barsFor(symbol, s, day, day, this.splitFactor(symbol, now))[0];
+      const bar = this.barsFor(symbol, s, day, day, this.splitFactor(symbol, today))[0];
       if (bar) out.push(bar);
     }
     return out;
@@ -314,19 +322,27 @@ export class SyntheticMarket {
   /** `/stable/dcf-bulk` as FMP sends it: CSV `symbol,date,dcf,Stock Price`. */
   dcfBulkCsv(): string {
     const lines = ['symbol,date,dcf,Stock Price'];
-    for (const symbol of this.series.keys()) {
-      const row = this.dcf(symbol)[0];
-      if (row) lines.push(`${row.symbol},${row.date},${row.dcf},${row['Stock Price']}`);
-    }
+    for (const row of this.dcfBulk())
+      lines.push(`${row.symbol},${row.date},${row.dcf},${row['Stock Price']}`);
     return `${lines.join('\n')}\n`;
+  }
+
+  /** Every DCF FMP has (the rows of dcf-bulk). */
+  dcfBulk(): FmpDcf[] {
+    const snap = this.snapshot();
+    const out: FmpDcf[] = [];
+    for (const symbol of this.series.keys()) {
+      const row = this.dcfAt(symbol, snap)[0];
+      if (row) out.push(row);
+    }
+    return out;
   }
 
   /** The universe as iShares publishes IWM's holdings, with every quirk of the real file. */
   holdingsCsv(): string {
-    const asOf = this.latestSession();
+    const { today, lastClosed: day } = this.snapshot();
+    const asOf = isoFromDay(day);
     const prices = new Map<string, number>();
-    const now = this.clock();
-    const day = dayNumber(asOf);
     for (const t of this.universe.tickers) {
       const s = this.series.get(t.fmpSymbol) ?? {
         h: symbolHash(this.seed, t.fmpSymbol),
@@ -334,7 +350,7 @@ export class SyntheticMarket {
         baseVolume: 100_000,
         hasDcf: false,
       };
-      const bar = this.barsFor(t.fmpSymbol, s, day, day, this.splitFactor(t.fmpSymbol, now))[0];
+      const bar = this.barsFor(t.fmpSymbol, s, day, day, this.splitFactor(t.fmpSymbol, today))[0];
       prices.set(t.fmpSymbol, bar?.close ?? 10);
     }
     return renderHoldingsCsv({
