@@ -169,7 +169,9 @@ describe('splits', () => {
     const before = core.market.bars(symbol, '2026-04-01', '2026-04-10');
     core.update({ splits: [{ symbol, date: '2026-05-01', ratio: 0.5 }] });
     const after = core.market.bars(symbol, '2026-04-01', '2026-04-10');
-    after.forEach((b, i) => expectCents(b.close, before[i]!.close * 2));
+    after.forEach((b, i) => {
+      expectCents(b.close, before[i]!.close * 2);
+    });
     expect(core.state().splits).toEqual([{ symbol, date: '2026-05-01', ratio: 0.5 }]);
   });
 
