@@ -37,3 +37,9 @@ export type DcfValuation = Prisma.DcfValuationModel
  * The universe: every ticker ever seen in the Russell 2000 holdings; those that left stay, inactive.
  */
 export type Ticker = Prisma.TickerModel
+/**
+ * Model PriceBackfillWindow
+ * History backfill bookkeeping: a (ticker, window) recorded here was fetched and written completely,
+ * so a rerun of `smartstock prices --from ...` skips it.
+ */
+export type PriceBackfillWindow = Prisma.PriceBackfillWindowModel

@@ -400,7 +400,8 @@ export const ModelName = {
   SyncLog: 'SyncLog',
   StockPrice: 'StockPrice',
   DcfValuation: 'DcfValuation',
-  Ticker: 'Ticker'
+  Ticker: 'Ticker',
+  PriceBackfillWindow: 'PriceBackfillWindow'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -416,7 +417,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "syncLog" | "stockPrice" | "dcfValuation" | "ticker"
+    modelProps: "syncLog" | "stockPrice" | "dcfValuation" | "ticker" | "priceBackfillWindow"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -716,6 +717,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PriceBackfillWindow: {
+      payload: Prisma.$PriceBackfillWindowPayload<ExtArgs>
+      fields: Prisma.PriceBackfillWindowFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PriceBackfillWindowFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PriceBackfillWindowFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>
+        }
+        findFirst: {
+          args: Prisma.PriceBackfillWindowFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PriceBackfillWindowFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>
+        }
+        findMany: {
+          args: Prisma.PriceBackfillWindowFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>[]
+        }
+        create: {
+          args: Prisma.PriceBackfillWindowCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>
+        }
+        createMany: {
+          args: Prisma.PriceBackfillWindowCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PriceBackfillWindowCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>[]
+        }
+        delete: {
+          args: Prisma.PriceBackfillWindowDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>
+        }
+        update: {
+          args: Prisma.PriceBackfillWindowUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>
+        }
+        deleteMany: {
+          args: Prisma.PriceBackfillWindowDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PriceBackfillWindowUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PriceBackfillWindowUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>[]
+        }
+        upsert: {
+          args: Prisma.PriceBackfillWindowUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceBackfillWindowPayload>
+        }
+        aggregate: {
+          args: Prisma.PriceBackfillWindowAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePriceBackfillWindow>
+        }
+        groupBy: {
+          args: Prisma.PriceBackfillWindowGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceBackfillWindowGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PriceBackfillWindowCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceBackfillWindowCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -814,6 +889,17 @@ export const TickerScalarFieldEnum = {
 } as const
 
 export type TickerScalarFieldEnum = (typeof TickerScalarFieldEnum)[keyof typeof TickerScalarFieldEnum]
+
+
+export const PriceBackfillWindowScalarFieldEnum = {
+  ticker: 'ticker',
+  windowFrom: 'windowFrom',
+  windowTo: 'windowTo',
+  rows: 'rows',
+  completedAt: 'completedAt'
+} as const
+
+export type PriceBackfillWindowScalarFieldEnum = (typeof PriceBackfillWindowScalarFieldEnum)[keyof typeof PriceBackfillWindowScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1108,6 +1194,7 @@ export type GlobalOmitConfig = {
   stockPrice?: Prisma.StockPriceOmit
   dcfValuation?: Prisma.DcfValuationOmit
   ticker?: Prisma.TickerOmit
+  priceBackfillWindow?: Prisma.PriceBackfillWindowOmit
 }
 
 /* Types for Logging */

@@ -54,7 +54,8 @@ export const ModelName = {
   SyncLog: 'SyncLog',
   StockPrice: 'StockPrice',
   DcfValuation: 'DcfValuation',
-  Ticker: 'Ticker'
+  Ticker: 'Ticker',
+  PriceBackfillWindow: 'PriceBackfillWindow'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -132,6 +133,17 @@ export const TickerScalarFieldEnum = {
 } as const
 
 export type TickerScalarFieldEnum = (typeof TickerScalarFieldEnum)[keyof typeof TickerScalarFieldEnum]
+
+
+export const PriceBackfillWindowScalarFieldEnum = {
+  ticker: 'ticker',
+  windowFrom: 'windowFrom',
+  windowTo: 'windowTo',
+  rows: 'rows',
+  completedAt: 'completedAt'
+} as const
+
+export type PriceBackfillWindowScalarFieldEnum = (typeof PriceBackfillWindowScalarFieldEnum)[keyof typeof PriceBackfillWindowScalarFieldEnum]
 
 
 export const SortOrder = {
