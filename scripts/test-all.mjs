@@ -6,9 +6,11 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['packages', 'apps'].flatMap((dir) =>
-  readdirSync(join(root, dir)).map((name) => join(root, dir, name)),
-);
+const workspaces = [
+  ...['packages', 'apps'].flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(root, dir, name))),
+  join(root, 'bench'),
+  join(root, 'reliability'),
+];
 const reports = () =>
   workspaces.flatMap((ws) =>
     existsSync(ws)
