@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxRequestsInAnyWindow, round, steadyState, utilization } from './analysis.js';
+import { maxRequestsInAnyWindow, requestsPerWindow, round, steadyState, utilization } from './analysis.js';
 
 /** Starts every `stepMs` from `start`, `count` of them. */
 function paced(count: number, stepMs: number, start = 0): number[] {
@@ -66,5 +66,25 @@ describe('utilization', () => {
     expect(utilization(null, 20)).toBeNull();
     expect(() => utilization(1, 0)).toThrow(/ceilingPerSecond/);
     expect(round(1.23456, 2)).toBe(1.23);
+  });
+});
+
+describe('requestsPerWindow', () => {
+  it('counts complete windows aligned on the first request', () => {
+    // 20 per second for 200 s: three complete 60 s windows of 1,200; the last 20 s are not a window.
+    expect(requestsPerWindow(paced(4000, 50), 60_000)).toEqual([1200, 1200, 1200]);
+  });
+
+  it('sees a burst at the start of each window as a full window', () => {
+    // A sliding-log budget of 100 per 5 s at concurrency 50: each burst starts just after the window ends.
+    const times = [0, 5005, 10_010, 15_015].flatMap((start) => paced(100, 1, start));
+    expect(requestsPerWindow(times, 5000)).toEqual([100, 100, 100]);
+    // The steady state holds three bursts in about two windows: 1.5 times the budget's average rate.
+    expect(steadyState(times, 5000).ratePerSecond).toBeCloseTo(300 / 10.114, 3);
+  });
+
+  it('returns no window for an empty or short log', () => {
+    expect(requestsPerWindow([], 1000)).toEqual([]);
+    expect(requestsPerWindow([0, 10], 1000)).toEqual([]);
   });
 });

@@ -72,3 +72,23 @@ export function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
 }
+
+/**
+ * Requests per consecutive window, aligned on the first request: [first, first + W), [first + W, first + 2W),
+ * ..., complete windows only (those ending at or before the last request). A paced client that bursts at
+ * the start of each window and one that spreads its starts evenly both show `limit` per window here, while
+ * their steady-state rates differ; the scenarios report both.
+ */
+export function requestsPerWindow(times: readonly number[], windowMs: number): number[] {
+  positive('windowMs', windowMs);
+  const ts = sorted(times);
+  if (ts.length === 0) return [];
+  const first = ts[0]!;
+  const complete = Math.floor((ts[ts.length - 1]! - first) / windowMs);
+  const counts = new Array<number>(complete).fill(0);
+  for (const t of ts) {
+    const w = Math.floor((t - first) / windowMs);
+    if (w < complete) counts[w]!++;
+  }
+  return counts;
+}
