@@ -223,7 +223,7 @@ export class SyncLogger {
     const id = Number(rows[0]!.id);
     this.#open.add(id);
     this.#logger.debug('sync run started', { id, taskName });
-    return this.#handle(id, taskName, startedAt, startMetadata);
+    return this.#handle(id, taskName, startedAt, cleanStart);
   }
 
   /**
@@ -353,11 +353,12 @@ export class SyncLogger {
     id: number,
     taskName: string,
     startedAt: Date,
-    startMetadata: Record<string, unknown> | undefined,
+    storedStart: Record<string, unknown> | undefined,
   ): SyncRun {
     // 'open' -> 'finishing' (a finish in flight) -> a final status. A failed write returns to 'open' so
     // the caller can still record the outcome (e.g. fail() after succeed() could not be stored).
     let state: 'open' | 'finishing' | SyncStatus = 'open';
+    let finishingAs: SyncStatus = 'running';
 
     const finish = async (
       status: Exclude<SyncStatus, 'running'>,
@@ -369,17 +370,19 @@ export class SyncLogger {
         throw new SyncRunFinishedError(
           id,
           taskName,
-          state === 'finishing' ? `${status} (in progress)` : state,
+          state === 'finishing' ? `${finishingAs} (still being stored)` : state,
         );
       }
       state = 'finishing';
+      finishingAs = status;
       try {
         const completedAt = this.#now();
         const durationSeconds = Math.max(0, (completedAt.getTime() - startedAt.getTime()) / 1000);
+        // The start metadata as stored at start (a snapshot: later mutation by the caller is not seen).
         const merged =
-          startMetadata === undefined && metadata === undefined
+          storedStart === undefined && metadata === undefined
             ? null
-            : this.#clean({ ...startMetadata, ...metadata });
+            : { ...storedStart, ...(metadata === undefined ? {} : this.#clean(metadata)) };
         const rows = await this.#query<Row>(
           `finishing '${taskName}' (run ${id})`,
           `WITH previous AS (SELECT id, status FROM sync_logs WHERE id = $1 FOR UPDATE)
