@@ -54,8 +54,13 @@ export const DEFAULTS = {
   maxRetryAfterMs: 300_000,
 } as const;
 
-export function defaultSafetyMarginMs(windowMs: number): number {
-  return Math.min(1_000, Math.max(5, Math.round(windowMs * 0.02)));
+/**
+ * Only requests still in flight longer than this use it (a completed request is bounded by its completion
+ * time), so it costs throughput only when responses are slow. It must cover the delay before a request
+ * reaches the server (connection setup, a busy event loop), which does not shrink with a scaled window.
+ */
+export function defaultSafetyMarginMs(_windowMs: number): number {
+  return 1_000;
 }
 
 const SYMBOL_RE = /^\^?[A-Za-z0-9][A-Za-z0-9.\-_=]{0,24}$/;
@@ -317,17 +322,23 @@ class FmpHttpClient implements FmpClient {
     let attempt = 0;
     for (;;) {
       attempt += 1;
+      let sent = false;
       try {
-        return await limiter.run((ticket) => this.send(call, endpoint, attempt, ticket), {
-          priority: attempt > 1 ? 4 : 5,
-        });
+        return await limiter.run(
+          (ticket) => {
+            sent = true;
+            return this.send(call, endpoint, attempt, ticket);
+          },
+          { priority: attempt > 1 ? 4 : 5 },
+        );
       } catch (caught) {
         const error = caught instanceof FmpError ? caught : this.unexpected(caught, endpoint, call.symbol);
+        // A shared termination error keeps the attempt count of the call that caused it.
+        if (sent && error.attempts === 0) error.attempts = attempt;
         if (limiter.terminated && error === limiter.terminationError) {
           if (error.code === 'ABORTED') this.counters.errors.ABORTED += 1;
           throw error;
         }
-        error.attempts = attempt;
         if (isFatalFmpError(error)) throw error;
         if (error instanceof FmpRateLimitError) {
           rateLimitHits += 1;

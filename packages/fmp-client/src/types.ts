@@ -19,8 +19,7 @@ export interface RateLimitOptions {
   windowMs?: number;
   /**
    * Longest delay assumed between sending a request and FMP counting it, used only for a request that
-   * has not completed yet (a completed request is bounded by its completion time). Default: 2% of the
-   * window, at least 5 ms and at most 1 000 ms.
+   * has not completed yet (a completed request is bounded by its completion time). Default 1 000.
    */
   safetyMarginMs?: number;
 }

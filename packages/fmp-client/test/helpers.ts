@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { JsonBodyType } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Logger } from '../src/index.js';
@@ -15,17 +16,17 @@ export function fixtureText(name: string): string {
   return readFileSync(new URL(name, fixtureDir), 'utf8');
 }
 
-export function fixtureJson<T = unknown>(name: string): T {
+export function fixtureJson<T = JsonBodyType>(name: string): T {
   return JSON.parse(fixtureText(name)) as T;
 }
 
 export interface ErrorFixture {
   status: number | string;
   headers?: Record<string, string>;
-  body?: unknown;
+  body?: JsonBodyType;
   body_text?: string;
   body_text_variant?: string;
-  body_json_variant?: unknown;
+  body_json_variant?: JsonBodyType;
 }
 
 export function errorFixture(name: string): ErrorFixture {

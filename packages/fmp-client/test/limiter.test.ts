@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { RollingWindowBudget } from '../src/limiter.js';
+import { maxInRollingWindow } from './helpers.js';
+
+/** Virtual time: sleeping advances the clock instantly, so minutes of pacing run in microseconds. */
+function virtualTime() {
+  const time = { now: 0 };
+  return {
+    time,
+    clock: () => time.now,
+    sleep: async (ms: number) => {
+      time.now += ms;
+    },
+  };
+}
+
+async function runFor(
+  budget: RollingWindowBudget,
+  time: { now: number },
+  untilMs: number,
+  complete: boolean,
+) {
+  const starts: number[] = [];
+  while (time.now < untilMs) {
+    const ticket = await budget.acquire();
+    if (time.now >= untilMs) break;
+    starts.push(time.now);
+    if (complete) ticket.complete();
+  }
+  return starts;
+}
+
+describe('maxInRollingWindow (the checker the pacing tests rely on)', () => {
+  it('finds a burst that straddles two fixed windows', () => {
+    // 5 at the end of one minute and 5 at the start of the next: fixed windows see 5 each, a rolling one 10.
+    const times = [55_000, 56_000, 57_000, 58_000, 59_000, 60_000, 61_000, 62_000, 63_000, 64_000];
+    expect(maxInRollingWindow(times, 60_000)).toBe(10);
+    expect(maxInRollingWindow(times, 5_000)).toBe(5);
+  });
+
+  it('counts a window as half-open, like a server that forgets a request once a full window has passed', () => {
+    expect(maxInRollingWindow([0, 1_000], 1_000)).toBe(1);
+    expect(maxInRollingWindow([0, 999], 1_000)).toBe(2);
+  });
+});
+
+describe('RollingWindowBudget', () => {
+  it('never lets any rolling window hold more than the budget and uses at least 95% of it', async () => {
+    const { time, clock, sleep } = virtualTime();
+    const budget = new RollingWindowBudget({
+      requests: 300,
+      windowMs: 60_000,
+      safetyMarginMs: 1_000,
+      clock,
+      sleep,
+    });
+    const starts = await runFor(budget, time, 10 * 60_000, true);
+    expect(maxInRollingWindow(starts, 60_000)).toBeLessThanOrEqual(300);
+    expect(starts.length).toBeGreaterThanOrEqual(0.95 * 300 * 10);
+  });
+
+  it('bounds requests still in flight by start + safety margin and still reaches 95%', async () => {
+    const { time, clock, sleep } = virtualTime();
+    const budget = new RollingWindowBudget({
+      requests: 300,
+      windowMs: 60_000,
+      safetyMarginMs: 1_000,
+      clock,
+      sleep,
+    });
+    const starts = await runFor(budget, time, 10 * 60_000, false);
+    // If FMP counts each request up to 1 s after we sent it, arrivals still fit the budget.
+    const latestArrivals = starts.map((s) => s + 1_000);
+    const earliestArrivals = starts;
+    const mixed = starts.map((s, i) => (i % 2 === 0 ? s : s + 1_000));
+    for (const arrivals of [latestArrivals, earliestArrivals, mixed]) {
+      expect(maxInRollingWindow(arrivals, 60_000)).toBeLessThanOrEqual(300);
+    }
+    expect(starts.length).toBeGreaterThanOrEqual(0.95 * 300 * 10);
+  });
+
+  it('holds every start until a pause ends, and a longer pause set meanwhile wins', async () => {
+    const { time, clock, sleep } = virtualTime();
+    const budget = new RollingWindowBudget({
+      requests: 100,
+      windowMs: 1_000,
+      safetyMarginMs: 5,
+      clock,
+      sleep,
+    });
+    budget.pauseUntil(10_000);
+    budget.pauseUntil(4_000);
+    await budget.acquire();
+    expect(time.now).toBe(10_000);
+  });
+
+  it('rejects a waiting acquire when its signal aborts', async () => {
+    const budget = new RollingWindowBudget({
+      requests: 1,
+      windowMs: 60_000,
+      safetyMarginMs: 5,
+      clock: () => 0,
+      sleep: (_ms, signal) =>
+        new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
+    });
+    await budget.acquire();
+    const controller = new AbortController();
+    const waiting = budget.acquire(controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+  });
+});
