@@ -1,4 +1,5 @@
 export type { Database, DatabaseKind } from './backend.js';
+export { type BackfillWindow, getCompletedWindows, readPrices, recordCompletedWindows } from './backfill.js';
 export { type CreateDatabaseOptions, createDatabase } from './database.js';
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError, redactConnectionString } from './errors.js';
 export type {
@@ -12,3 +13,7 @@ export type {
 } from './generated/prisma/client.js';
 export type { Logger } from './logger.js';
 export { type MigrateOptions, migrate } from './migrate.js';
+export { type RunLock, tryAcquireRunLock } from './run-lock.js';
+export { getActiveTickers, replaceUniverse, type UniverseChange, type UniverseEntry } from './universe.js';
+export { isValidDate, isValidTicker } from './validate.js';
+export { type DcfRow, type PriceRow, type WriteResult, writeDcf, writePrices } from './writers.js';
