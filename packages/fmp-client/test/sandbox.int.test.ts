@@ -1,0 +1,149 @@
+import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createFmpClient, FmpAuthError, type FmpClientOptions } from '../src/index.js';
+import { capturingLogger, maxInRollingWindow } from './helpers.js';
+import { expectNoSecret, renderings } from './secret-check.js';
+
+// The client against the loopback sandbox (a real HTTP server), with millisecond pauses.
+const API_KEY = 'sbx_9QmT4vK2rWz8Lp6Y';
+const RANGE = { from: '2026-04-27', to: '2026-05-01' };
+const logger = capturingLogger();
+const seenErrors: unknown[] = [];
+let sandbox: Sandbox;
+let symbols: string[];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ tickers: 300, seed: 7, apiKey: API_KEY, now: '2026-05-05T21:00:00Z' });
+  symbols = sandbox.market.fmpSymbols();
+});
+
+afterEach(() => {
+  sandbox.update({ faults: 'none', rpm: 0, revokeKeyAfter: null, latencyMs: 0 });
+  sandbox.resetCounters();
+});
+
+afterAll(async () => {
+  await sandbox.stop();
+  // Every log line and error produced in this file, whatever the fault.
+  expectNoSecret(logger.lines, API_KEY);
+  for (const error of seenErrors) expectNoSecret(renderings(error), API_KEY);
+});
+
+function client(overrides: Partial<FmpClientOptions> = {}) {
+  return createFmpClient({
+    apiKey: API_KEY,
+    baseUrl: sandbox.url,
+    rateLimit: null,
+    maxConcurrent: 8,
+    timeoutMs: 200,
+    logger,
+    ...overrides,
+    retry: {
+      attempts: 6,
+      baseMs: 1,
+      capMs: 5,
+      rateLimitPauseMs: 5,
+      rateLimitAttempts: 10,
+      ...overrides.retry,
+    },
+  });
+}
+
+describe('rolling-window budget against the sandbox limit', () => {
+  const LIMIT = 20;
+  const WINDOW = 300;
+
+  it('a batch lasting more than three windows sees zero 429s and no window over the budget', async () => {
+    sandbox.update({ rpm: LIMIT, rateWindowMs: WINDOW });
+    const c = client({ rateLimit: { requests: LIMIT, windowMs: WINDOW } });
+    const batch = symbols.slice(0, 4 * LIMIT + 10);
+    const results = await Promise.all(batch.map((s) => c.getDailyPrices(s, RANGE)));
+    expect(results).toHaveLength(batch.length);
+    const counters = sandbox.counters();
+    expect(counters.rateLimited).toBe(0);
+    expect(c.stats.rateLimited).toBe(0);
+    expect(counters.requests).toBe(batch.length);
+    const span = Math.max(...counters.requestTimes) - Math.min(...counters.requestTimes);
+    expect(span).toBeGreaterThanOrEqual(3 * WINDOW);
+    expect(maxInRollingWindow(counters.requestTimes, WINDOW)).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('a client without pacing fails the same test', async () => {
+    sandbox.update({ rpm: LIMIT, rateWindowMs: WINDOW });
+    const c = client({ maxConcurrent: 40 });
+    const batch = symbols.slice(0, 4 * LIMIT + 10);
+    await Promise.allSettled(batch.map((s) => c.getDailyPrices(s, RANGE)));
+    expect(sandbox.counters().rateLimited).toBeGreaterThan(0);
+    expect(maxInRollingWindow(sandbox.counters().requestTimes, WINDOW)).toBeGreaterThan(LIMIT);
+  });
+});
+
+describe('each fault kind is survived', () => {
+  const kinds: [string, string][] = [
+    ['5xx', '5xx=0.2'],
+    ['429', '429=0.05'],
+    ['timeout', 'timeout=0.1'],
+    ['reset', 'reset=0.15'],
+    ['malformed', 'malformed=0.2'],
+    ['error200', 'error200=0.1'],
+  ];
+  for (const [kind, spec] of kinds) {
+    it(`recovers every call from ${kind} faults`, async () => {
+      sandbox.update({ faults: spec });
+      const c = client();
+      const batch = symbols.slice(0, 60);
+      const results = await Promise.allSettled(batch.map((s) => c.getDailyPrices(s, RANGE)));
+      for (const r of results) if (r.status === 'rejected') seenErrors.push(r.reason);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(
+        sandbox.counters().faults[kind as keyof ReturnType<Sandbox['counters']>['faults']],
+      ).toBeGreaterThan(0);
+      expect(c.stats.retries).toBeGreaterThan(0);
+      for (const r of results) {
+        if (r.status === 'fulfilled') expect(r.value.rows.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('reports injected bad rows and keeps the good rows of the same answer', async () => {
+    sandbox.update({ faults: 'badrows=0.3' });
+    const c = client();
+    const batch = symbols.slice(0, 60);
+    const results = await Promise.all(batch.map((s) => c.getDailyPrices(s, RANGE)));
+    const invalid = results.flatMap((r) => r.invalid);
+    expect(invalid.length).toBe(sandbox.counters().faults.badrows);
+    expect(invalid.length).toBeGreaterThan(0);
+    for (const row of invalid) expect(row.reason).toMatch(/below low|is negative|close is missing/);
+    for (const r of results) {
+      for (const bar of r.rows) expect(bar.high).toBeGreaterThanOrEqual(bar.low);
+    }
+  });
+});
+
+describe('auth and rate limits against the sandbox', () => {
+  it('a key revoked mid-run stops a 2,000-call batch after at most maxConcurrent more requests', async () => {
+    sandbox.update({ revokeKeyAfter: 40 });
+    const c = client({ maxConcurrent: 8 });
+    const batch = Array.from({ length: 2_000 }, (_, i) => symbols[i % symbols.length]!);
+    const results = await Promise.allSettled(batch.map((s) => c.getDcf(s)));
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected.length).toBeGreaterThan(1_900);
+    for (const r of rejected) expect(r.reason).toBeInstanceOf(FmpAuthError);
+    seenErrors.push(rejected[0]!.reason);
+    expect(sandbox.counters().requests).toBeLessThanOrEqual(40 + 8);
+  });
+
+  it('429s from the sandbox limit pause the client: each one costs exactly one retry, no storm', async () => {
+    sandbox.update({ rpm: 15, rateWindowMs: 200 });
+    const c = client({ maxConcurrent: 10, retry: { rateLimitPauseMs: 200 } });
+    const batch = symbols.slice(0, 60);
+    await Promise.all(batch.map((s) => c.getDcf(s)));
+    const counters = sandbox.counters();
+    expect(counters.requests).toBe(batch.length + counters.rateLimited);
+    expect(c.stats.rateLimited).toBe(counters.rateLimited);
+    // Paused workers do not hammer the limit: at most one wave in flight per pause.
+    const pauses =
+      Math.ceil((Math.max(...counters.requestTimes) - Math.min(...counters.requestTimes)) / 200) + 1;
+    expect(counters.rateLimited).toBeLessThanOrEqual(10 * pauses);
+  });
+});
