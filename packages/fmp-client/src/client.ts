@@ -398,8 +398,16 @@ class FmpHttpClient implements FmpClient {
 
     this.counters.requests += 1;
     if (attempt > 1) this.counters.retries += 1;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new Error('timeout')), this.timeoutMs);
+    // One controller per attempt, fed by the timeout and by the client's stop signal. (AbortSignal.any
+    // would keep every attempt's signal alive as long as the client's own signal lives.)
+    const request = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.abort(new Error('timeout'));
+    }, this.timeoutMs);
+    const onStop = () => request.abort(limiter.signal.reason);
+    limiter.signal.addEventListener('abort', onStop, { once: true });
     let status: number;
     let body: string;
     let retryAfter: string | null;
@@ -410,7 +418,7 @@ class FmpHttpClient implements FmpClient {
         responseType: 'text',
         retry: false,
         ignoreResponseError: true,
-        signal: AbortSignal.any([limiter.signal, timeout.signal]),
+        signal: request.signal,
       });
       status = response.status;
       body = typeof response._data === 'string' ? response._data : '';
@@ -418,7 +426,7 @@ class FmpHttpClient implements FmpClient {
     } catch (caught) {
       if (limiter.terminated) throw limiter.terminationError;
       const cause = sanitizeError((caught as { cause?: unknown })?.cause ?? caught, [this.apiKey]);
-      if (timeout.signal.aborted) {
+      if (timedOut) {
         throw this.failed(
           new FmpNetworkError('TIMEOUT', `${label}: timed out after ${this.timeoutMs} ms`, {
             ...details,
@@ -435,6 +443,7 @@ class FmpHttpClient implements FmpClient {
       );
     } finally {
       clearTimeout(timer);
+      limiter.signal.removeEventListener('abort', onStop);
       ticket.complete();
     }
 
