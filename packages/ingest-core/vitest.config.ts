@@ -1,3 +1,4 @@
 import { packageConfig } from '../../vitest.shared';
 
-export default packageConfig();
+// The integration suite syncs a 2,000-ticker sandbox universe on two backends: generous per-test timeouts.
+export default packageConfig({ testTimeout: 120_000 });

@@ -47,6 +47,24 @@ export {
   type TaskSummary,
   taskSummarySchema,
 } from './summary.js';
+export {
+  DEFAULTS as SYNC_DEFAULTS,
+  EARLIEST_DATE,
+  runDailySync,
+  type SyncDeps,
+  type SyncOptions,
+} from './sync.js';
+export { BACKFILL_CHUNK_YEARS, type Chunk, chunkWindow } from './tasks/chunks.js';
+export type { ProgressEvent } from './tasks/context.js';
+export { type PricesMode, SPLIT_TOLERANCE, type SplitRecord } from './tasks/prices.js';
+export { decideStatus, type StatusInput } from './tasks/status.js';
+export {
+  CLEAN_LIST_FILE,
+  DEFAULT_SOURCE_FILES,
+  ISHARES_HOLDINGS_URL,
+  readCleanList,
+  resolveUniverseSource,
+} from './tasks/universe.js';
 export { CLASS_LOOKALIKES, CLASS_TICKER_OVERRIDES } from './universe/classes.js';
 export {
   type CleanOptions,

@@ -1,0 +1,385 @@
+import { join } from 'node:path';
+import { type Database, tryAcquireRunLock } from '@smartstock/db';
+import type { FmpClient } from '@smartstock/fmp-client';
+import { SyncLogger, type SyncRun } from '@smartstock/sync-logger';
+import { explicitWindow, isValidIsoDate, lastNDaysWindow, newYorkDate, type SyncWindow } from './calendar.js';
+import { IngestError } from './errors.js';
+import { createFailedLogWriter, FAILED_LOG_FILE, scrub } from './failed-log.js';
+import { type Logger, noopLogger, withFields } from './logger.js';
+import { createRunId } from './run-id.js';
+import {
+  resolveTaskName,
+  SUMMARY_SCHEMA_VERSION,
+  type SyncSummary,
+  TASK_NAMES,
+  type TaskName,
+  type TaskStatus,
+  type TaskSummary,
+} from './summary.js';
+import type { ProgressEvent, TaskContext, TaskResult } from './tasks/context.js';
+import { runDcfTask } from './tasks/dcf.js';
+import { type PricesMode, runPricesTask } from './tasks/prices.js';
+import { loadUniverse, runUniverseTask } from './tasks/universe.js';
+import { normalizeTicker } from './universe/clean.js';
+
+export interface SyncDeps {
+  db: Database;
+  /** A client, or a factory called once, on the first task that needs FMP. */
+  fmp: FmpClient | (() => FmpClient);
+  logger?: Logger;
+  clock?: () => Date;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Holds failed_ingestion.log, the clean list file and the default universe sources. */
+  dataDir: string;
+  /** Downloads a universe source given as an http(s) URL (default: fetch). */
+  fetchText?: (url: string) => Promise<string>;
+}
+
+export interface SyncOptions {
+  /** Task names or aliases (`tickers`, `prices`, `dcf`); default all three, always run in that order. */
+  tasks?: readonly string[];
+  /** Universe source: a path or an http(s) URL. */
+  tickersSource?: string;
+  /** Explicit tickers for this run's prices and DCF tasks; the universe task, table and file stay untouched. */
+  tickers?: readonly string[];
+  /** The last N days (default 5): today − N .. today, New York time. Ignored when `from` is given. */
+  days?: number;
+  /** History backfill from this date (chunked, resumable). */
+  from?: string;
+  /** Window end with `from` (default today, New York). */
+  to?: string;
+  mode?: PricesMode;
+  concurrency?: number;
+  dcfConcurrency?: number;
+  failureThreshold?: number;
+  minTickers?: number;
+  runId?: string;
+  /** Strings that must never reach a log, a sync_logs row or a file (the FMP key). */
+  secrets?: readonly string[];
+  /** Rows per database write (default 5,000 prices, 1,000 DCF). */
+  batchSize?: number;
+}
+
+export const DEFAULTS = Object.freeze({
+  days: 5,
+  mode: 'per-symbol' as PricesMode,
+  concurrency: 50,
+  dcfConcurrency: 10,
+  failureThreshold: 0.05,
+  minTickers: 1500,
+});
+
+/** Earliest date a window may reach (FMP's history starts in the 1980s; older is a typo). */
+export const EARLIEST_DATE = '1970-01-01';
+const EXPLICIT_TICKER = /^[A-Z0-9^][A-Z0-9.\-^]{0,19}$/;
+
+function invalid(message: string): IngestError {
+  return new IngestError('INVALID_OPTIONS', message);
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw invalid(`invalid ${name} ${v}: expected a whole number >= 1`);
+  return v;
+}
+
+interface Plan {
+  tasks: TaskName[];
+  tickers: string[] | null;
+  window: SyncWindow;
+  backfill: boolean;
+  mode: PricesMode;
+  concurrency: number;
+  dcfConcurrency: number;
+  failureThreshold: number;
+  minTickers: number;
+}
+
+/** Validates options before anything runs, with a message naming the bad value. */
+export function planSync(options: SyncOptions, now: Date): Plan {
+  let tasks: TaskName[] = [...TASK_NAMES];
+  if (options.tasks !== undefined) {
+    const resolved = options.tasks.map((t) => {
+      const r = resolveTaskName(t);
+      if (r === null) {
+        throw invalid(
+          `unknown task "${t}": expected one of ${TASK_NAMES.join(', ')} or tickers, prices, dcf`,
+        );
+      }
+      return r;
+    });
+    tasks = TASK_NAMES.filter((t) => resolved.includes(t));
+    if (tasks.length === 0) throw invalid('no task selected');
+  }
+  let tickers: string[] | null = null;
+  if (options.tickers !== undefined) {
+    const bad = options.tickers.filter((t) => !EXPLICIT_TICKER.test(normalizeTicker(String(t))));
+    if (bad.length > 0) {
+      throw invalid(
+        `invalid tickers: ${bad
+          .slice(0, 5)
+          .map((t) => JSON.stringify(t))
+          .join(', ')} (expected symbols like AAPL or BRK-B)`,
+      );
+    }
+    tickers = [...new Set(options.tickers.map((t) => normalizeTicker(t)))].sort();
+    if (tickers.length === 0) throw invalid('the explicit ticker list is empty');
+    tasks = tasks.filter((t) => t !== 'get_russell_2000_list');
+    if (tasks.length === 0) {
+      throw invalid('an explicit ticker list never runs the universe task: select prices or dcf');
+    }
+  }
+  const today = newYorkDate(now);
+  let window: SyncWindow;
+  let backfill = false;
+  if (options.from !== undefined || options.to !== undefined) {
+    if (options.from === undefined) throw invalid('`to` needs `from`');
+    const to = options.to ?? today;
+    for (const [name, d] of [
+      ['from', options.from],
+      ['to', to],
+    ] as const) {
+      if (!isValidIsoDate(d)) throw invalid(`invalid ${name} date "${d}": expected YYYY-MM-DD`);
+      if (d < EARLIEST_DATE) throw invalid(`invalid ${name} date ${d}: earlier than ${EARLIEST_DATE}`);
+      if (d > today) throw invalid(`invalid ${name} date ${d}: after today (${today}, New York)`);
+    }
+    if (options.from > to) throw invalid(`invalid window: from ${options.from} is after to ${to}`);
+    window = explicitWindow(options.from, to, now);
+    backfill = true;
+  } else {
+    const days = options.days ?? DEFAULTS.days;
+    if (!Number.isInteger(days) || days < 0)
+      throw invalid(`invalid days ${days}: expected a whole number >= 0`);
+    window = lastNDaysWindow(days, now);
+    if (window.from < EARLIEST_DATE) {
+      throw invalid(
+        `invalid days ${days}: the window would start ${window.from}, before ${EARLIEST_DATE}; use from/to for history`,
+      );
+    }
+  }
+  const mode = options.mode ?? DEFAULTS.mode;
+  if (!['per-symbol', 'bulk', 'auto'].includes(mode))
+    throw invalid(`invalid mode "${mode}": expected per-symbol, bulk or auto`);
+  const failureThreshold = options.failureThreshold ?? DEFAULTS.failureThreshold;
+  if (!(failureThreshold >= 0 && failureThreshold <= 1)) {
+    throw invalid(`invalid failureThreshold ${failureThreshold}: expected a fraction between 0 and 1`);
+  }
+  return {
+    tasks,
+    tickers,
+    window,
+    backfill,
+    mode,
+    concurrency: positiveInt('concurrency', options.concurrency, DEFAULTS.concurrency),
+    dcfConcurrency: positiveInt('dcfConcurrency', options.dcfConcurrency, DEFAULTS.dcfConcurrency),
+    failureThreshold,
+    minTickers: positiveInt('minTickers', options.minTickers, DEFAULTS.minTickers),
+  };
+}
+
+function seconds(from: Date, to: Date): number {
+  return Math.max(0, (to.getTime() - from.getTime()) / 1000);
+}
+
+/**
+ * Runs the chosen tasks in order under the run lock and returns the versioned summary. A failing task is
+ * logged and the next one runs; after FMP refused the key or the bandwidth, the remaining FMP tasks are
+ * logged failed with the same reason without calling FMP. Throws IngestError RUN_LOCKED (logging nothing)
+ * when another sync holds the lock, and INVALID_OPTIONS before anything runs.
+ */
+export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncSummary> {
+  const clock = deps.clock ?? (() => new Date());
+  const startedAt = clock();
+  const plan = planSync(options, startedAt);
+  const runId = options.runId ?? createRunId();
+  const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
+  const logger = withFields(deps.logger ?? noopLogger, { runId });
+
+  const lock = await tryAcquireRunLock(deps.db);
+  if (lock === null) throw new IngestError('RUN_LOCKED', 'another sync is running');
+  try {
+    const syncLogger = new SyncLogger(deps.db, { clock, logger, secrets: [...secrets] });
+    const interrupted = await syncLogger.markInterrupted();
+    if (interrupted > 0)
+      logger.warn('marked running sync_logs rows of dead runs as interrupted', { rows: interrupted });
+
+    let client: FmpClient | null = null;
+    const ctx: TaskContext = {
+      db: deps.db,
+      fmp: () => {
+        if (client === null) client = typeof deps.fmp === 'function' ? deps.fmp() : deps.fmp;
+        return client;
+      },
+      logger,
+      clock,
+      runId,
+      dataDir: deps.dataDir,
+      failedLog: createFailedLogWriter(deps.dataDir, { secrets }),
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+      secrets,
+    };
+
+    const tasks: TaskSummary[] = [];
+    let fatal: { message: string; task: TaskName } | null = null;
+    let universeNote: string | null = null;
+    logger.info('sync started', { tasks: plan.tasks, window: plan.window, mode: plan.mode });
+
+    for (const taskName of plan.tasks) {
+      const taskStart = clock();
+      const baseMeta: Record<string, unknown> = { runId };
+      let run: SyncRun | null = null;
+      try {
+        run = await syncLogger.start(taskName, baseMeta);
+      } catch (error) {
+        logger.error('could not write the sync_logs row', {
+          task: taskName,
+          error: scrub(String(error), secrets),
+        });
+      }
+      let result: TaskResult;
+      try {
+        if (fatal !== null && taskName !== 'get_russell_2000_list') {
+          result = skippedAfterFatal(runId, fatal);
+        } else if (taskName === 'get_russell_2000_list') {
+          result = await runUniverseTask(ctx, {
+            ...(options.tickersSource !== undefined ? { source: options.tickersSource } : {}),
+            minTickers: plan.minTickers,
+            ...(deps.fetchText ? { fetchText: deps.fetchText } : {}),
+          });
+          if (result.status === 'failed') {
+            universeNote = `the universe task failed (${result.errorMessage}); using the last good universe`;
+          }
+        } else {
+          let tickers: string[];
+          let universe: Record<string, unknown>;
+          if (plan.tickers !== null) {
+            tickers = plan.tickers;
+            universe = { source: 'explicit', tickers: tickers.length };
+          } else {
+            const u = await loadUniverse(ctx);
+            tickers = u.tickers;
+            universe = {
+              source: u.from,
+              tickers: tickers.length,
+              ...(universeNote ? { note: universeNote } : {}),
+            };
+            if (universeNote) logger.warn(universeNote, { task: taskName, tickers: tickers.length });
+          }
+          result =
+            taskName === 'ingest_market_data'
+              ? await runPricesTask(ctx, {
+                  tickers,
+                  window: plan.window,
+                  mode: plan.mode,
+                  concurrency: plan.concurrency,
+                  failureThreshold: plan.failureThreshold,
+                  backfill: plan.backfill,
+                  splitCheck: !plan.backfill,
+                  ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+                })
+              : await runDcfTask(ctx, {
+                  tickers,
+                  mode: plan.mode,
+                  concurrency: plan.dcfConcurrency,
+                  failureThreshold: plan.failureThreshold,
+                  ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+                });
+          result.metadata.universe = universe;
+          if (result.fatal !== null) fatal = { message: result.fatal.message, task: taskName };
+        }
+      } catch (error) {
+        const message = scrub(error instanceof Error ? error.message : String(error), secrets);
+        logger.error('task failed', { task: taskName, error: message });
+        result = {
+          status: 'failed',
+          rowsInserted: 0,
+          rowsChanged: 0,
+          tickers: 0,
+          counts: {},
+          errorMessage: message,
+          failures: [],
+          metadata: { runId },
+          fatal: null,
+        };
+      }
+      const metadata = { ...result.metadata, runId, counts: result.counts };
+      const rowsUpdated = result.rowsInserted + result.rowsChanged;
+      let syncLogId: number | null = run?.id ?? null;
+      if (run !== null) {
+        try {
+          if (result.status === 'success') await run.succeed({ rowsUpdated, metadata });
+          else if (result.status === 'partial') {
+            await run.partial({
+              rowsUpdated,
+              metadata,
+              ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}),
+            });
+          } else await run.fail(result.errorMessage ?? 'failed', { rowsUpdated, metadata });
+        } catch (error) {
+          syncLogId = null;
+          logger.error('could not finish the sync_logs row', {
+            task: taskName,
+            error: scrub(String(error), secrets),
+          });
+        }
+      }
+      const taskEnd = clock();
+      logger.info('task finished', {
+        task: taskName,
+        status: result.status,
+        rowsUpdated,
+        counts: result.counts,
+      });
+      tasks.push({
+        taskName,
+        status: result.status,
+        syncLogId,
+        rowsInserted: result.rowsInserted,
+        rowsChanged: result.rowsChanged,
+        rowsUpdated,
+        durationSeconds: seconds(taskStart, taskEnd),
+        tickers: result.tickers,
+        counts: result.counts,
+        errorMessage: result.errorMessage === null ? null : scrub(result.errorMessage, secrets),
+        failures: result.failures,
+        metadata,
+      });
+    }
+
+    const completedAt = clock();
+    const status: TaskStatus = tasks.some((t) => t.status === 'failed')
+      ? 'failed'
+      : tasks.some((t) => t.status === 'partial')
+        ? 'partial'
+        : 'success';
+    const summary: SyncSummary = {
+      schemaVersion: SUMMARY_SCHEMA_VERSION,
+      runId,
+      status,
+      startedAt: startedAt.toISOString(),
+      completedAt: completedAt.toISOString(),
+      durationSeconds: seconds(startedAt, completedAt),
+      rowsUpdated: tasks.reduce((a, t) => a + t.rowsUpdated, 0),
+      logPath: join(deps.dataDir, FAILED_LOG_FILE),
+      tasks,
+    };
+    logger.info('sync finished', { status, rowsUpdated: summary.rowsUpdated });
+    return summary;
+  } finally {
+    await lock.release();
+  }
+}
+
+function skippedAfterFatal(runId: string, fatal: { message: string; task: TaskName }): TaskResult {
+  return {
+    status: 'failed',
+    rowsInserted: 0,
+    rowsChanged: 0,
+    tickers: 0,
+    counts: {},
+    errorMessage: `not run: FMP refused the run during ${fatal.task}: ${fatal.message}`,
+    failures: [],
+    metadata: { runId, notRunBecause: fatal.message, fmpRequests: 0 },
+    fatal: null,
+  };
+}

@@ -1,0 +1,175 @@
+import { type DcfRow, writeDcf } from '@smartstock/db';
+import type { DcfValue, FmpClient } from '@smartstock/fmp-client';
+import { BatchWriter } from '../batch-writer.js';
+import { runPool } from '../pool.js';
+import type { TaskContext, TaskResult } from './context.js';
+import { classifyError, OutcomeTracker } from './outcomes.js';
+import { decideStatus } from './status.js';
+
+export const DCF_TASK = 'ingest_all_dcf' as const;
+export const DCF_SOURCE = 'fmp';
+
+export interface DcfTaskOptions {
+  tickers: readonly string[];
+  mode: 'per-symbol' | 'bulk' | 'auto';
+  concurrency: number;
+  failureThreshold: number;
+  batchSize?: number;
+}
+
+function latest(values: readonly DcfValue[]): DcfValue | null {
+  let best: DcfValue | null = null;
+  for (const v of values) if (best === null || v.date > best.date) best = v;
+  return best;
+}
+
+function toRow(ticker: string, v: DcfValue): DcfRow {
+  return { ticker, date: v.date, dcf: v.dcf, stockPrice: v.stockPrice, source: DCF_SOURCE };
+}
+
+/** `ingest_all_dcf`: the latest DCF of every ticker, one row per ticker; no DCF is no_data, not an error. */
+export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Promise<TaskResult> {
+  const { tickers } = options;
+  const tracker = new OutcomeTracker(ctx, DCF_TASK, tickers.length);
+  const writer = new BatchWriter<DcfRow>((rows) => writeDcf(ctx.db, rows), options.batchSize ?? 1000);
+  const metadata: Record<string, unknown> = { runId: ctx.runId, requestedMode: options.mode };
+  let abortReason: string | null = null;
+  let fatal: { message: string } | null = null;
+  let fmp: FmpClient | null = null;
+  const abort = (message: string, isFatal: boolean) => {
+    if (abortReason !== null) return;
+    abortReason = message;
+    if (isFatal) {
+      fatal = { message };
+      fmp?.abort(new Error(message));
+    }
+    ctx.logger.error('DCF task aborted', { task: DCF_TASK, reason: message });
+  };
+  const writeFailed = (error: unknown) =>
+    abort(`could not write DCF valuations: ${(error as Error)?.message ?? String(error)}`, false);
+
+  const perSymbol = async (client: FmpClient) => {
+    await runPool(tickers, options.concurrency, async (ticker, _i, pool) => {
+      if (abortReason !== null) return pool.stop();
+      try {
+        const res = await client.getDcf(ticker);
+        const best = latest(res.rows);
+        if (best) await writer.add([toRow(ticker, best)]);
+        if (res.invalid.length > 0) {
+          tracker.record(ticker, 'invalid_rows', {
+            message: `${res.invalid.length} invalid rows dropped: ${res.invalid[0]!.reason}`,
+          });
+        } else tracker.record(ticker, best ? 'ok' : 'no_data');
+      } catch (error) {
+        if (writer.error !== null && error === writer.error) {
+          writeFailed(error);
+          return pool.stop();
+        }
+        const c = classifyError(error, ctx.secrets);
+        if (c.fatal) {
+          abort(c.message, true);
+          return pool.stop();
+        }
+        if (c.aborted && abortReason !== null) return;
+        tracker.record(ticker, c.outcome, { httpStatus: c.httpStatus, message: c.message });
+      }
+    });
+  };
+
+  const bulk = async (client: FmpClient): Promise<'done' | 'fallback'> => {
+    let res: Awaited<ReturnType<FmpClient['getDcfBulk']>>;
+    try {
+      res = await client.getDcfBulk();
+    } catch (error) {
+      const c = classifyError(error, ctx.secrets);
+      if (c.fatal) {
+        abort(c.message, true);
+        return 'done';
+      }
+      if (options.mode === 'auto' && c.httpStatus === 402) return 'fallback';
+      for (const t of tickers)
+        tracker.record(t, c.outcome, { httpStatus: c.httpStatus, message: `dcf-bulk: ${c.message}` });
+      return 'done';
+    }
+    const bySymbol = new Map<string, DcfValue[]>();
+    for (const v of res.rows) {
+      const list = bySymbol.get(v.symbol);
+      if (list) list.push(v);
+      else bySymbol.set(v.symbol, [v]);
+    }
+    const invalid = new Map<string, string>();
+    for (const bad of res.invalid) if (bad.symbol !== undefined) invalid.set(bad.symbol, bad.reason);
+    for (const t of tickers) {
+      const best = latest(bySymbol.get(t) ?? []);
+      if (best) {
+        try {
+          await writer.add([toRow(t, best)]);
+        } catch (error) {
+          writeFailed(error);
+          return 'done';
+        }
+      }
+      const reason = invalid.get(t);
+      if (reason !== undefined)
+        tracker.record(t, 'invalid_rows', { message: `invalid row dropped: ${reason}` });
+      else tracker.record(t, best ? 'ok' : 'no_data');
+    }
+    return 'done';
+  };
+
+  let modeUsed: 'per-symbol' | 'bulk' = options.mode === 'per-symbol' ? 'per-symbol' : 'bulk';
+  if (tickers.length > 0) {
+    try {
+      fmp = ctx.fmp();
+      if (modeUsed === 'bulk') {
+        if ((await bulk(fmp)) === 'fallback') {
+          ctx.logger.warn('dcf-bulk is not in the plan (402): falling back to per-symbol requests', {
+            task: DCF_TASK,
+          });
+          metadata.bulkFallback = 'dcf-bulk answered 402 (not in the plan)';
+          modeUsed = 'per-symbol';
+          await perSymbol(fmp);
+        }
+      } else await perSymbol(fmp);
+    } finally {
+      try {
+        await writer.flush();
+      } catch (error) {
+        writeFailed(error);
+      }
+    }
+  }
+  const logProblem = await tracker.settle();
+  if (logProblem) ctx.logger.error(logProblem, { task: DCF_TASK });
+  const decision = decideStatus({
+    tickers: tickers.length,
+    counts: tracker.counts,
+    abortReason,
+    expectsRows: false,
+    rowsWritten: writer.written,
+    failureThreshold: options.failureThreshold,
+  });
+  Object.assign(metadata, {
+    mode: modeUsed,
+    tickers: tickers.length,
+    counts: { ...tracker.counts },
+    rowsWritten: writer.written,
+    rowsInserted: writer.inserted,
+    rowsChanged: writer.updated,
+    ...(abortReason !== null
+      ? { abortedBecause: abortReason, notProcessed: tickers.length - tracker.done }
+      : {}),
+    ...(logProblem ? { failedLogError: logProblem } : {}),
+  });
+  return {
+    status: decision.status,
+    rowsInserted: writer.inserted,
+    rowsChanged: writer.updated,
+    tickers: tickers.length,
+    counts: { ...tracker.counts },
+    errorMessage: decision.reason,
+    failures: tracker.failures,
+    metadata,
+    fatal,
+  };
+}

@@ -1,0 +1,89 @@
+import { isFatalFmpError, isFmpError } from '@smartstock/fmp-client';
+import { scrub } from '../failed-log.js';
+import {
+  OUTCOMES,
+  type Outcome,
+  SUMMARY_FAILURES_LIMIT,
+  type TaskFailure,
+  type TaskName,
+} from '../summary.js';
+import type { TaskContext } from './context.js';
+
+export interface ClassifiedError {
+  outcome: 'skipped' | 'failed';
+  httpStatus: number | null;
+  message: string;
+  /** Auth or bandwidth: the whole task (and the run's later FMP tasks) must stop. */
+  fatal: boolean;
+  aborted: boolean;
+}
+
+/** Maps an FMP call's error to a ticker outcome: 400/402/404 skip the ticker, the rest fail it. */
+export function classifyError(error: unknown, secrets: readonly string[]): ClassifiedError {
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = scrub(raw, secrets);
+  if (isFmpError(error)) {
+    const skipped = error.code === 'BAD_REQUEST' || error.code === 'PLAN' || error.code === 'NOT_FOUND';
+    return {
+      outcome: skipped ? 'skipped' : 'failed',
+      httpStatus: error.status ?? null,
+      message,
+      fatal: isFatalFmpError(error),
+      aborted: error.code === 'ABORTED',
+    };
+  }
+  return { outcome: 'failed', httpStatus: null, message, fatal: false, aborted: false };
+}
+
+/** Per-ticker outcomes of one task: counts, the first failures, and failed_ingestion.log lines. */
+export class OutcomeTracker {
+  readonly counts: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<
+    Outcome,
+    number
+  >;
+  readonly failures: TaskFailure[] = [];
+  done = 0;
+  private readonly logWrites: Promise<void>[] = [];
+
+  constructor(
+    private readonly ctx: TaskContext,
+    private readonly task: TaskName,
+    private readonly total: number,
+  ) {}
+
+  record(ticker: string, outcome: Outcome, detail?: { httpStatus?: number | null; message?: string }): void {
+    this.counts[outcome]++;
+    this.done++;
+    if (outcome !== 'ok' && outcome !== 'no_data') {
+      const failure: TaskFailure = {
+        ticker,
+        outcome,
+        httpStatus: detail?.httpStatus ?? null,
+        message: scrub(detail?.message ?? outcome, this.ctx.secrets),
+      };
+      if (this.failures.length < SUMMARY_FAILURES_LIMIT) this.failures.push(failure);
+      this.logWrites.push(
+        this.ctx.failedLog.write([
+          { time: this.ctx.clock().toISOString(), runId: this.ctx.runId, task: this.task, ...failure },
+        ]),
+      );
+    }
+    this.ctx.onProgress?.({
+      runId: this.ctx.runId,
+      task: this.task,
+      done: this.done,
+      total: this.total,
+      failed: this.counts.failed + this.counts.skipped,
+      ticker,
+    });
+  }
+
+  /** Waits for the failed_ingestion.log lines; a log that cannot be written is reported, not fatal. */
+  async settle(): Promise<string | null> {
+    const results = await Promise.allSettled(this.logWrites);
+    const rejected = results.find((r) => r.status === 'rejected');
+    return rejected
+      ? `could not append to ${this.ctx.failedLog.path}: ${String((rejected as PromiseRejectedResult).reason)}`
+      : null;
+  }
+}

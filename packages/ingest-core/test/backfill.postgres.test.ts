@@ -1,0 +1,3 @@
+import { defineBackfillSuite } from './helpers/backfill-suite.js';
+
+defineBackfillSuite('postgres');

@@ -1,0 +1,410 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Sandbox } from '@smartstock/fmp-sandbox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastNDaysWindow } from '../../src/calendar.js';
+import { IngestError } from '../../src/errors.js';
+import { FAILED_LOG_FILE } from '../../src/failed-log.js';
+import { syncSummarySchema } from '../../src/summary.js';
+import { runDailySync, type SyncOptions } from '../../src/sync.js';
+import { CLEAN_LIST_FILE } from '../../src/tasks/universe.js';
+import {
+  type BackendKind,
+  dcfTable,
+  FIXED_NOW,
+  openTestDatabase,
+  priceTable,
+  sandboxClient,
+  startTestSandbox,
+  syncLogs,
+  type TestDatabase,
+} from './env.js';
+import { holdingsCsv, syntheticTickers } from './holdings.js';
+import { recordingLogger } from './logger.js';
+
+const clock = () => FIXED_NOW;
+const WINDOW = lastNDaysWindow(5, FIXED_NOW);
+
+async function readFailedLog(dataDir: string): Promise<Record<string, unknown>[]> {
+  try {
+    const text = await readFile(join(dataDir, FAILED_LOG_FILE), 'utf8');
+    return text
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+function withoutUpdatedAt<T extends { updated_at?: unknown }>(rows: T[]): Omit<T, 'updated_at'>[] {
+  return rows.map(({ updated_at: _u, ...rest }) => rest);
+}
+
+/** The whole §5 suite, run once per backend (each test file gets its own databases). */
+export function defineSyncSuite(kind: BackendKind): void {
+  describe(`daily sync of the 2,000-ticker sandbox universe (${kind})`, () => {
+    let sandbox: Sandbox;
+    let t: TestDatabase;
+    let perSymbolPrices: Awaited<ReturnType<typeof priceTable>>;
+    let perSymbolDcf: Awaited<ReturnType<typeof dcfTable>>;
+
+    beforeAll(async () => {
+      sandbox = await startTestSandbox({ tickers: 2000 });
+      t = await openTestDatabase(kind);
+      await writeFile(join(t.dataDir, 'russell_2000_list.csv'), sandbox.market.holdingsCsv());
+    });
+    afterAll(async () => {
+      await t?.dispose();
+      await sandbox?.stop();
+    });
+
+    it('fills the tables from the holdings file with exact row counts and three success rows', async () => {
+      const logger = recordingLogger();
+      const progress: number[] = [];
+      const summary = await runDailySync(
+        {
+          db: t.db,
+          fmp: () => sandboxClient(sandbox),
+          dataDir: t.dataDir,
+          clock,
+          logger,
+          onProgress: (e) => progress.push(e.done),
+        },
+        { secrets: [sandbox.apiKey] },
+      );
+      expect(syncSummarySchema.parse(summary)).toEqual(summary);
+      expect(summary.tasks.map((x) => [x.taskName, x.status])).toEqual([
+        ['get_russell_2000_list', 'success'],
+        ['ingest_market_data', 'success'],
+        ['ingest_all_dcf', 'success'],
+      ]);
+      const universe = sandbox.market.tickers().map((x) => x.fmpSymbol);
+      const withBars = sandbox.market.fmpSymbols();
+      const expectedPrices = withBars.reduce(
+        (n, s) => n + sandbox.market.bars(s, WINDOW.from, WINDOW.to).length,
+        0,
+      );
+      expect(expectedPrices).toBe(withBars.length * WINDOW.closedSessions.length);
+      const prices = await priceTable(t.db);
+      expect(prices).toHaveLength(expectedPrices);
+      const dcfSymbols = new Set(sandbox.market.dcfSymbols());
+      const expectedDcf = universe.filter((s) => dcfSymbols.has(s)).length;
+      expect(await dcfTable(t.db)).toHaveLength(expectedDcf);
+
+      const [u, p, d] = summary.tasks;
+      expect(u!.tickers).toBe(universe.length);
+      expect(p!.rowsInserted).toBe(expectedPrices);
+      expect(p!.counts).toEqual({
+        ok: withBars.length,
+        no_data: universe.length - withBars.length,
+        skipped: 0,
+        invalid_rows: 0,
+        failed: 0,
+      });
+      expect(d!.rowsInserted).toBe(expectedDcf);
+      expect(summary.rowsUpdated).toBe(u!.rowsUpdated + expectedPrices + expectedDcf);
+
+      const logs = await syncLogs(t.db);
+      expect(logs.map((l) => [l.task_name, l.status])).toEqual([
+        ['get_russell_2000_list', 'success'],
+        ['ingest_market_data', 'success'],
+        ['ingest_all_dcf', 'success'],
+      ]);
+      for (const l of logs) expect(l.metadata.runId).toBe(summary.runId);
+      expect(logs[1]!.rows_updated).toBe(expectedPrices);
+      expect(logs[1]!.metadata.counts).toEqual(p!.counts);
+      expect(logger.lines.length).toBeGreaterThan(0);
+      expect(logger.lines.filter((l) => l.fields.runId !== summary.runId)).toEqual([]);
+      expect(progress.at(-1)).toBe(universe.length);
+
+      const list = (await readFile(join(t.dataDir, CLEAN_LIST_FILE), 'utf8')).trimEnd().split('\n');
+      expect(list).toEqual([...universe].sort());
+      expect(await readFailedLog(t.dataDir)).toEqual([]);
+      perSymbolPrices = prices;
+      perSymbolDcf = await dcfTable(t.db);
+    });
+
+    it('changes no row and reports 0 when run again over the same data', async () => {
+      const summary = await runDailySync(
+        { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+        {},
+      );
+      expect(summary.status).toBe('success');
+      expect(summary.rowsUpdated).toBe(0);
+      expect(summary.tasks.map((x) => x.rowsUpdated)).toEqual([0, 0, 0]);
+      expect(await priceTable(t.db)).toEqual(perSymbolPrices);
+      expect(await dcfTable(t.db)).toEqual(perSymbolDcf);
+    });
+
+    it('stores the same values in bulk mode with at most 10 requests', async () => {
+      const bulkDb = await openTestDatabase(kind);
+      try {
+        await writeFile(join(bulkDb.dataDir, 'russell_2000_list.csv'), sandbox.market.holdingsCsv());
+        sandbox.resetCounters();
+        const summary = await runDailySync(
+          { db: bulkDb.db, fmp: () => sandboxClient(sandbox), dataDir: bulkDb.dataDir, clock },
+          { mode: 'bulk' },
+        );
+        expect(summary.status).toBe('success');
+        expect(sandbox.counters().requests).toBeLessThanOrEqual(10);
+        expect(withoutUpdatedAt(await priceTable(bulkDb.db))).toEqual(withoutUpdatedAt(perSymbolPrices));
+        expect(withoutUpdatedAt(await dcfTable(bulkDb.db))).toEqual(withoutUpdatedAt(perSymbolDcf));
+      } finally {
+        await bulkDb.dispose();
+      }
+    });
+  });
+
+  describe(`failures and guards (${kind})`, () => {
+    const SMALL = 60;
+    let sandbox: Sandbox;
+    beforeAll(async () => {
+      sandbox = await startTestSandbox({ tickers: SMALL });
+    });
+    afterAll(async () => {
+      await sandbox?.stop();
+    });
+
+    async function withDb(fn: (t: TestDatabase) => Promise<void>): Promise<void> {
+      const t = await openTestDatabase(kind);
+      try {
+        await fn(t);
+      } finally {
+        sandbox.update({ faults: '' });
+        await t.dispose();
+      }
+    }
+
+    const base: SyncOptions = { minTickers: 20 };
+
+    it('stops at once on a wrong key: prices within `concurrency` requests, DCF none, the key nowhere', async () => {
+      await withDb(async (t) => {
+        const universe = syntheticTickers(40).join('\n');
+        await writeFile(join(t.dataDir, 'russell_2000_list.csv'), universe);
+        const badKey = 'wrong-key-5f0c1d2e3a4b';
+        const logger = recordingLogger();
+        sandbox.resetCounters();
+        const summary = await runDailySync(
+          {
+            db: t.db,
+            fmp: () => sandboxClient(sandbox, { apiKey: badKey }),
+            dataDir: t.dataDir,
+            clock,
+            logger,
+          },
+          { ...base, concurrency: 8, secrets: [badKey] },
+        );
+        const c = sandbox.counters();
+        expect(c.byEndpoint['historical-price-eod/full']?.total ?? 0).toBeLessThanOrEqual(8);
+        expect(c.byEndpoint['discounted-cash-flow']?.total ?? 0).toBe(0);
+        expect(summary.status).toBe('failed');
+        const [, prices, dcf] = summary.tasks;
+        expect(prices!.status).toBe('failed');
+        expect(prices!.errorMessage).toMatch(/401|key/i);
+        expect(dcf!.status).toBe('failed');
+        expect(dcf!.errorMessage).toMatch(/not run: FMP refused the run during ingest_market_data/);
+        const logs = await syncLogs(t.db);
+        expect(logs.map((l) => l.status)).toEqual(['success', 'failed', 'failed']);
+        expect(logs[1]!.error_message).toMatch(/401|key/i);
+        expect(logs[2]!.error_message).toMatch(/ingest_market_data/);
+        const everything = [
+          JSON.stringify(summary),
+          JSON.stringify(logs),
+          JSON.stringify(logger.lines),
+          await readFile(join(t.dataDir, FAILED_LOG_FILE), 'utf8').catch(() => ''),
+        ].join('\n');
+        expect(everything).not.toContain(badKey);
+      });
+    });
+
+    it('fails, not partial, when FMP answers 5xx to everything', async () => {
+      await withDb(async (t) => {
+        await writeFile(join(t.dataDir, 'russell_2000_list.csv'), syntheticTickers(30).join('\n'));
+        sandbox.update({ faults: { '5xx': 1 } });
+        const summary = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tickers: sandbox.market.fmpSymbols().slice(0, 30) },
+        );
+        expect(summary.tasks.map((x) => [x.taskName, x.status])).toEqual([
+          ['ingest_market_data', 'failed'],
+          ['ingest_all_dcf', 'failed'],
+        ]);
+        expect(summary.tasks[0]!.counts.failed).toBe(30);
+        expect(summary.tasks[0]!.errorMessage).toMatch(/30 of 30 tickers failed/);
+        const failedLog = await readFailedLog(t.dataDir);
+        expect(failedLog).toHaveLength(60);
+        for (const line of failedLog) {
+          expect(line).toMatchObject({ runId: summary.runId, outcome: 'failed' });
+          expect(line.httpStatus).toBeGreaterThanOrEqual(500);
+        }
+      });
+    });
+
+    it('refuses each broken universe file and keeps the previous list and table', async () => {
+      await withDb(async (t) => {
+        const good = holdingsCsv(syntheticTickers(30).map((ticker) => ({ ticker })));
+        const source = join(t.dataDir, 'holdings.csv');
+        await writeFile(source, good);
+        const first = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tasks: ['tickers'], tickersSource: source },
+        );
+        expect(first.status).toBe('success');
+        const listBefore = await readFile(join(t.dataDir, CLEAN_LIST_FILE), 'utf8');
+        const tableBefore = await t.db.query('SELECT * FROM tickers ORDER BY ticker');
+        const broken: [string, string, RegExp][] = [
+          ['two rows', 'Ticker,ISIN\nUNASSIGNED,UNASSIGNED\n', /only 1 tickers/],
+          [
+            'SEDOL codes',
+            `Ticker\n${Array.from({ length: 40 }, (_, i) => `B${String(i).padStart(5, '0')}1`).join('\n')}\n`,
+            /SEDOL/,
+          ],
+          [
+            'words',
+            `${syntheticTickers(40)
+              .map((x) => `${x}CORP`)
+              .join('\n')}\n`,
+            /words from company names/,
+          ],
+        ];
+        for (const [what, text, why] of broken) {
+          await writeFile(source, text);
+          const s = await runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { ...base, tasks: ['tickers'], tickersSource: source },
+          );
+          expect(s.tasks[0]!.status, what).toBe('failed');
+          expect(s.tasks[0]!.errorMessage, what).toMatch(why);
+          expect(await readFile(join(t.dataDir, CLEAN_LIST_FILE), 'utf8')).toBe(listBefore);
+          expect(await t.db.query('SELECT * FROM tickers ORDER BY ticker')).toEqual(tableBefore);
+        }
+        const logs = await syncLogs(t.db);
+        expect(logs.map((l) => l.status)).toEqual(['success', 'failed', 'failed', 'failed']);
+      });
+    });
+
+    it('keeps the last universe when the source is missing, and says so', async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 25);
+        const source = join(t.dataDir, 'list.txt');
+        await writeFile(source, tickers.join('\n'));
+        await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tasks: ['tickers'], tickersSource: source },
+        );
+        const summary = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tickersSource: join(t.dataDir, 'missing.csv'), tasks: ['tickers', 'prices'] },
+        );
+        const [u, p] = summary.tasks;
+        expect(u!.status).toBe('failed');
+        expect(u!.errorMessage).toMatch(/cannot read the universe source .*missing\.csv/);
+        expect(p!.status).toBe('success');
+        expect(p!.tickers).toBe(25);
+        expect(p!.metadata.universe).toMatchObject({
+          source: 'table',
+          tickers: 25,
+          note: expect.stringMatching(/last good universe/),
+        });
+      });
+    });
+
+    it('runs an explicit ticker list without touching the universe task, table or list file', async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 3);
+        const summary = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { tickers: tickers.map((x) => x.toLowerCase()) },
+        );
+        expect(summary.tasks.map((x) => x.taskName)).toEqual(['ingest_market_data', 'ingest_all_dcf']);
+        expect(summary.tasks[0]!.rowsInserted).toBe(3 * WINDOW.closedSessions.length);
+        expect(await t.db.query('SELECT ticker FROM tickers')).toEqual([]);
+        await expect(readFile(join(t.dataDir, CLEAN_LIST_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
+        const prices = await priceTable(t.db);
+        expect(new Set(prices.map((r) => r.ticker))).toEqual(new Set(tickers));
+      });
+    });
+
+    it('refuses a second run while one holds the lock, logging nothing for it', async () => {
+      await withDb(async (t) => {
+        const other = kind === 'postgres' ? await t.reopen() : t.db;
+        const tickers = sandbox.market.fmpSymbols().slice(0, 20);
+        const results = await Promise.allSettled([
+          runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { tickers },
+          ),
+          runDailySync(
+            { db: other, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { tickers },
+          ),
+        ]);
+        const refused = results.filter((r) => r.status === 'rejected');
+        expect(refused).toHaveLength(1);
+        const error = (refused[0] as PromiseRejectedResult).reason;
+        expect(error).toBeInstanceOf(IngestError);
+        expect(error).toMatchObject({ code: 'RUN_LOCKED', message: 'another sync is running' });
+        expect((await syncLogs(t.db)).map((l) => l.status)).toEqual(['success', 'success']);
+        // The lock is released: the next run goes ahead.
+        const again = await runDailySync(
+          { db: other, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { tickers },
+        );
+        expect(again.status).toBe('success');
+      });
+    });
+
+    it('loses nothing under faults beyond the tickers it lists as failed', async () => {
+      await withDb(async (clean) => {
+        const tickers = sandbox.market.fmpSymbols();
+        await runDailySync(
+          { db: clean.db, fmp: () => sandboxClient(sandbox), dataDir: clean.dataDir, clock },
+          { tickers },
+        );
+        const reference = withoutUpdatedAt(await priceTable(clean.db));
+        const referenceDcf = withoutUpdatedAt(await dcfTable(clean.db));
+        await withDb(async (t) => {
+          sandbox.update({
+            faults: {
+              '5xx': 0.05,
+              '429': 0.05,
+              timeout: 0.02,
+              reset: 0.03,
+              malformed: 0.03,
+              error200: 0.02,
+              badrows: 0.03,
+            },
+          });
+          const summary = await runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { tickers, failureThreshold: 1 },
+          );
+          const logged = await readFailedLog(t.dataDir);
+          for (const task of summary.tasks) {
+            const listed = logged.filter((l) => l.task === task.taskName);
+            expect(listed).toHaveLength(
+              task.counts.failed! + task.counts.skipped! + task.counts.invalid_rows!,
+            );
+            for (const l of listed) expect(l.message).toEqual(expect.any(String));
+          }
+          const bad = (task: string) =>
+            new Set(logged.filter((l) => l.task === task).map((l) => l.ticker as string));
+          const badPrices = bad('ingest_market_data');
+          const badDcf = bad('ingest_all_dcf');
+          expect(withoutUpdatedAt(await priceTable(t.db)).filter((r) => !badPrices.has(r.ticker))).toEqual(
+            reference.filter((r) => !badPrices.has(r.ticker)),
+          );
+          expect(
+            withoutUpdatedAt(await dcfTable(t.db)).filter((r) => !badDcf.has(r.ticker as string)),
+          ).toEqual(referenceDcf.filter((r) => !badDcf.has(r.ticker as string)));
+          // Whatever a listed ticker stored is a subset of the reference (dropped rows, never wrong ones).
+          const ref = new Set(reference.map((r) => JSON.stringify(r)));
+          for (const r of withoutUpdatedAt(await priceTable(t.db)))
+            expect(ref.has(JSON.stringify(r))).toBe(true);
+        });
+      });
+    });
+  });
+}

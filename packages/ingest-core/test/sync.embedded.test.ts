@@ -1,0 +1,3 @@
+import { defineSyncSuite } from './helpers/suite.js';
+
+defineSyncSuite('embedded');
