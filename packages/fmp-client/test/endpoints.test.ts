@@ -50,8 +50,11 @@ describe('getDailyPrices', () => {
     server.use(
       http.get(`${BASE}/stable/historical-price-eod/full`, () => HttpResponse.json(fixtureJson(FULL_AAPL))),
     );
-    const result = await client().getDailyPrices('AAPL', { from: '2023-01-01', to: '2023-01-10' });
+    const c = client();
+    const result = await c.getDailyPrices('AAPL', { from: '2023-01-01', to: '2023-01-10' });
     expect(result.invalid).toEqual([]);
+    expect(c.stats).toMatchObject({ requests: 1, retries: 0, rateLimited: 0, invalidRows: 0 });
+    expect(c.stats.bytesReceived).toBe(Buffer.byteLength(JSON.stringify(fixtureJson(FULL_AAPL))));
     expect(result.rows.map((r) => r.date)).toEqual([
       '2023-01-10',
       '2023-01-09',

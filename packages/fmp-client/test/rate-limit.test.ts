@@ -184,3 +184,35 @@ describe('429 pause with fake timers (the defaults)', () => {
     await pausedBatch(() => limitReach({ 'retry-after': '0' }), 10_000);
   });
 });
+
+describe('budget accounting', () => {
+  it('counts retries against the budget, so the next call waits for the window', async () => {
+    let calls = 0;
+    server.use(
+      http.get(DCF, () => {
+        calls += 1;
+        return calls === 1 ? new HttpResponse('boom', { status: 500 }) : HttpResponse.json(DCF_BODY);
+      }),
+    );
+    const time = { now: 0 };
+    const sleeps: number[] = [];
+    const c = createFmpClient({
+      apiKey: API_KEY,
+      baseUrl: BASE,
+      rateLimit: { requests: 2, windowMs: 60_000 },
+      retry: { baseMs: 2, capMs: 2 },
+      random: () => 0,
+      clock: () => time.now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        time.now += ms;
+      },
+    });
+    await c.getDcf('AAA');
+    expect(sleeps).toEqual([1]); // the backoff only: failure and retry both fit the budget of 2
+    await c.getDcf('BBB');
+    // The first attempt started at 0 and completed at 0; its window ends at 60 000 (+1 ms for closed windows).
+    expect(sleeps).toEqual([1, 60_000]);
+    expect(c.stats).toMatchObject({ requests: 3, retries: 1 });
+  });
+});
