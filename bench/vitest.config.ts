@@ -1,4 +1,5 @@
 import { packageConfig } from '../vitest.shared';
 
-// Only the window-analysis helpers are tested; the scenarios themselves are benchmarks, run by `pnpm bench`.
-export default packageConfig();
+// Only the window analysis and the upsert benchmark's row definitions are tested; the scenarios themselves
+// are benchmarks, run by `pnpm bench`.
+export default packageConfig({ testTimeout: 60_000 });
