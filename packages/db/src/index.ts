@@ -14,6 +14,7 @@ export type {
 export type { Logger } from './logger.js';
 export { type MigrateOptions, migrate } from './migrate.js';
 export { type RunLock, tryAcquireRunLock } from './run-lock.js';
+export { type ServedDatabase, type ServeOptions, serveDatabase } from './serve.js';
 export { getActiveTickers, replaceUniverse, type UniverseChange, type UniverseEntry } from './universe.js';
 export { isValidDate, isValidTicker } from './validate.js';
 export { type DcfRow, type PriceRow, type WriteResult, writeDcf, writePrices } from './writers.js';

@@ -1,0 +1,56 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { afterAll } from 'vitest';
+
+const children = new Set<ChildProcessWithoutNullStreams>();
+afterAll(() => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+export interface Child {
+  process: ChildProcessWithoutNullStreams;
+  /** Resolves with the first stdout line matching `predicate`. */
+  line(predicate: (line: string) => boolean): Promise<string>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+export function runNode(script: string, args: string[]): Child {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  const waiters: { predicate: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const line of chunk.split('\n')) {
+      for (const waiter of [...waiters]) {
+        if (waiter.predicate(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exit = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return {
+    process: child,
+    exit,
+    line: (predicate) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ predicate, resolve });
+        exit.then(({ code, stdout: out, stderr: err }) =>
+          reject(
+            new Error(`child exited (${code}) before the expected line.\nstdout: ${out}\nstderr: ${err}`),
+          ),
+        );
+      }),
+  };
+}

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, migrate, readPrices } from '../src/index.js';
+import { adminUrl, tempDir, testBackends } from './helpers/backends.js';
+import { bundle } from './helpers/bundle.js';
+import { runNode } from './helpers/child.js';
+
+let child: string;
+beforeAll(async () => {
+  child = await bundle('test/fixtures/db-child.ts');
+});
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+describe('two processes on one embedded database', () => {
+  it('refuses the second process at once, naming the holder pid, and corrupts nothing', async () => {
+    const dataDir = tempDir();
+    const holder = runNode(child, ['hold', dataDir, '5000']);
+    await holder.line((l) => l === '"READY"');
+
+    const second = await runNode(child, ['open', dataDir]).exit;
+    expect(second.code).toBe(2);
+    const refusal = lastJson(second.stdout);
+    expect(refusal.code).toBe('DATABASE_LOCKED');
+    expect(refusal.message).toContain(`process ${holder.process.pid}`);
+    expect(refusal.message).toContain(join(dataDir, 'db.lock'));
+
+    // This process is refused too.
+    await expect(createDatabase({ dataDir })).rejects.toMatchObject({ code: 'DATABASE_LOCKED' });
+
+    holder.process.stdin.end();
+    expect((await holder.exit).code).toBe(0);
+    expect(existsSync(join(dataDir, 'db.lock'))).toBe(false);
+
+    const db = await createDatabase({ dataDir });
+    const tickers = Array.from({ length: 50 }, (_, i) => `H${i}`);
+    expect(await readPrices(db, { tickers, from: '2000-01-01', to: '2100-01-01' })).toHaveLength(5000);
+    await db.close();
+  });
+
+  it('clears the lock of a process killed with SIGKILL and opens the database cleanly', async () => {
+    const dataDir = tempDir();
+    const holder = runNode(child, ['hold', dataDir, '2000']);
+    await holder.line((l) => l === '"READY"');
+    holder.process.kill('SIGKILL');
+    await holder.exit;
+    const stale = JSON.parse(readFileSync(join(dataDir, 'db.lock'), 'utf8'));
+    expect(stale.pid).toBe(holder.process.pid);
+
+    const reopened = await runNode(child, ['open', dataDir]).exit;
+    expect(lastJson(reopened.stdout)).toEqual({ opened: true, kind: 'embedded' });
+
+    const db = await createDatabase({ dataDir });
+    expect(await migrate(db)).toEqual({ applied: [] });
+    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM stock_prices`);
+    expect(row!.n).toBe(2000);
+    await db.close();
+  });
+
+  it('reports a lock file whose owner is on another host as locked, naming it', async () => {
+    const dataDir = tempDir();
+    writeFileSync(
+      join(dataDir, 'db.lock'),
+      JSON.stringify({ pid: 12345, hostname: 'other-host.example', startedAt: '2024-05-01T00:00:00.000Z' }),
+    );
+    const error = await createDatabase({ dataDir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DATABASE_LOCKED' });
+    expect((error as Error).message).toContain('process 12345 on other-host.example');
+  });
+});
+
+describe.each(testBackends())(
+  'migrate from a single-file bundle outside the repository on $name',
+  (backend) => {
+    it('applies the embedded migrations with no prisma/ folder anywhere near', async () => {
+      const fresh = await backend.fresh();
+      const target = backend.name === 'postgres' ? fresh.url! : fresh.dataDir!;
+      // The embedded database is single-process: let the child have it.
+      if (backend.name === 'embedded') await fresh.db.close();
+      expect(existsSync(join(child, '..', 'prisma'))).toBe(false);
+      const run = await runNode(child, ['migrate', target]).exit;
+      expect(run.stderr).toBe('');
+      expect(lastJson(run.stdout)).toEqual({ applied: ['20261129000000_init'] });
+      const again = await runNode(child, ['migrate', target]).exit;
+      expect(lastJson(again.stdout)).toEqual({ applied: [] });
+      if (backend.name === 'postgres') {
+        expect(adminUrl()).toBeDefined();
+        const [row] = await fresh.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "_prisma_migrations"`,
+        );
+        expect(row!.n).toBe(1);
+      }
+    });
+  },
+);
