@@ -329,7 +329,7 @@ class FmpHttpClient implements FmpClient {
             sent = true;
             return this.send(call, endpoint, attempt, ticket);
           },
-          { priority: attempt > 1 ? 4 : 5 },
+          { retry: attempt > 1 },
         );
       } catch (caught) {
         const error = caught instanceof FmpError ? caught : this.unexpected(caught, endpoint, call.symbol);

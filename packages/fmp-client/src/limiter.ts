@@ -139,19 +139,35 @@ export interface RequestLimiterOptions {
   sleep: Sleep;
 }
 
+interface Job {
+  send: (ticket: BudgetTicket) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** True once the job has been handed a result or an error. */
+  settled: boolean;
+}
+
 /**
- * Our scheduling interface: bottleneck provides the concurrency cap and the queue (with priorities, so
- * retries go ahead of fresh work); the rolling budget and the whole-client pause decide when a request
- * may start. `terminate(error)` rejects everything queued with that error, without sending it.
+ * Our scheduling interface. Bottleneck caps concurrency: it runs at most `maxConcurrent` workers, and
+ * each worker drains our queue (retries ahead of fresh work), taking a budget slot per request. Jobs do
+ * not go through bottleneck one by one: its internal locks yield with setTimeout for every job, which
+ * caps it near a few hundred jobs per second whatever the concurrency.
+ * `terminate(error)` rejects everything queued with that error, without sending it.
  */
 export class RequestLimiter {
   private readonly bottleneck: Bottleneck;
   private readonly gate: RollingWindowBudget | PauseGate;
   private readonly stopController = new AbortController();
-  private readonly queued = new Set<(error: unknown) => void>();
+  private readonly retries: Job[] = [];
+  private readonly fresh: Job[] = [];
+  /** Jobs not yet sending: in a queue or waiting for a budget slot. */
+  private readonly queued = new Set<Job>();
+  private readonly maxConcurrent: number;
+  private workers = 0;
   private failure: unknown;
 
   constructor(options: RequestLimiterOptions) {
+    this.maxConcurrent = options.maxConcurrent;
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent });
     this.gate = options.budget
       ? new RollingWindowBudget(options.budget)
@@ -176,46 +192,70 @@ export class RequestLimiter {
   }
 
   /**
-   * Runs `send` once a concurrency slot is free and the budget allows a start. `send` receives the
-   * ticket and must call `complete()` when the response is fully received or failed.
+   * Runs `send` once a worker is free and the budget allows a start. The ticket is completed by the
+   * limiter when `send` settles. `priority: 'retry'` goes ahead of fresh work.
    */
-  run<T>(send: (ticket: BudgetTicket) => Promise<T>, options: { priority?: number } = {}): Promise<T> {
+  run<T>(send: (ticket: BudgetTicket) => Promise<T>, options: { retry?: boolean } = {}): Promise<T> {
     if (this.terminated) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const rejectQueued = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(error);
-      };
-      this.queued.add(rejectQueued);
-      this.bottleneck
-        .schedule({ priority: options.priority ?? 5 }, async () => {
-          if (settled) return undefined;
-          const ticket = await this.gate.acquire(this.stopController.signal);
-          // Leaving the queue: from here the request is in flight and settles with its own outcome.
-          if (settled) {
-            ticket.complete();
-            return undefined;
-          }
-          this.queued.delete(rejectQueued);
-          try {
-            const value = await send(ticket);
-            settled = true;
-            resolve(value);
-          } catch (error) {
-            settled = true;
-            reject(error);
-          } finally {
-            ticket.complete();
-          }
-          return undefined;
-        })
-        .catch((error: unknown) => {
-          rejectQueued(this.terminated ? this.failure : error);
-        })
-        .finally(() => this.queued.delete(rejectQueued));
+      const job: Job = { send, resolve: resolve as (value: unknown) => void, reject, settled: false };
+      this.queued.add(job);
+      (options.retry ? this.retries : this.fresh).push(job);
+      this.spawnWorkers();
     });
+  }
+
+  private spawnWorkers(): void {
+    while (
+      !this.terminated &&
+      this.workers < this.maxConcurrent &&
+      this.workers < this.retries.length + this.fresh.length
+    ) {
+      this.workers += 1;
+      this.bottleneck
+        .schedule(() => this.work())
+        .catch(() => undefined)
+        .finally(() => {
+          this.workers -= 1;
+          this.spawnWorkers();
+        });
+    }
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const job = this.retries.shift() ?? this.fresh.shift();
+      if (!job) return;
+      if (job.settled) continue;
+      let ticket: BudgetTicket;
+      try {
+        ticket = await this.gate.acquire(this.stopController.signal);
+      } catch {
+        this.settle(job, false, this.failure);
+        continue;
+      }
+      if (job.settled) {
+        ticket.complete();
+        continue;
+      }
+      // Leaving the queue: from here the request is in flight and settles with its own outcome.
+      this.queued.delete(job);
+      try {
+        this.settle(job, true, await job.send(ticket));
+      } catch (error) {
+        this.settle(job, false, error);
+      } finally {
+        ticket.complete();
+      }
+    }
+  }
+
+  private settle(job: Job, ok: boolean, value: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
+    this.queued.delete(job);
+    if (ok) job.resolve(value);
+    else job.reject(value);
   }
 
   /** Rejects every queued request with `error` and stops accepting new ones. Idempotent. */
@@ -223,7 +263,8 @@ export class RequestLimiter {
     if (this.terminated) return;
     this.failure = error;
     this.stopController.abort(error);
-    for (const rejectQueued of [...this.queued]) rejectQueued(error);
-    this.queued.clear();
+    for (const job of [...this.queued]) this.settle(job, false, error);
+    this.retries.length = 0;
+    this.fresh.length = 0;
   }
 }
