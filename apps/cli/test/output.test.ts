@@ -30,7 +30,9 @@ describe('the reporter', () => {
   it('never prints a secret, in a message or a field', () => {
     const target = io(false);
     const reporter = new Reporter(target, { secrets: ['k3y-abcdef'], now: clock });
-    reporter.logger().error('GET /stable/x?apikey=k3y-abcdef failed', { url: 'postgresql://u:hunter22@h/db' });
+    reporter
+      .logger()
+      .error('GET /stable/x?apikey=k3y-abcdef failed', { url: 'postgresql://u:hunter22@h/db' });
     reporter.out('key k3y-abcdef');
     const all = target.err.join('') + target.out.join('');
     expect(all).not.toContain('k3y-abcdef');
@@ -61,7 +63,8 @@ describe('the reporter', () => {
   it('prints a progress line per tenth of a task when not on a terminal', () => {
     const target = io(false);
     const reporter = new Reporter(target, { now: clock });
-    for (let done = 0; done <= 100; done++) reporter.progress({ task: 'ingest_all_dcf', done, total: 100, failed: 0 });
+    for (let done = 0; done <= 100; done++)
+      reporter.progress({ task: 'ingest_all_dcf', done, total: 100, failed: 0 });
     const lines = target.err.join('').trim().split('\n');
     expect(lines).toHaveLength(11);
     expect(lines.at(-1)).toContain('dcf progress 100/100');
@@ -71,8 +74,15 @@ describe('the reporter', () => {
 
 describe('tables', () => {
   it('aligns columns, numbers to the right', () => {
-    expect(renderTable(['task', 'rows'], [['prices', '5'], ['dcf', '1234']], [1])).toBe(
-      ['task    rows', '------  ----', 'prices     5', 'dcf     1234'].join('\n'),
-    );
+    expect(
+      renderTable(
+        ['task', 'rows'],
+        [
+          ['prices', '5'],
+          ['dcf', '1234'],
+        ],
+        [1],
+      ),
+    ).toBe(['task    rows', '------  ----', 'prices     5', 'dcf     1234'].join('\n'));
   });
 });

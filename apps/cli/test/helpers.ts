@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, type Database } from '@smartstock/db';
+
+/** The BUILT CLI: tests run what users run (turbo builds it before `test`). */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run \`pnpm --filter @smartstock/cli build\` first`);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Spawns `node dist/cli.js ...args` with ONLY the given environment (plus PATH), so the developer's own
+ * DATABASE_URL, FMP_API_KEY or INIT_CWD (pnpm sets it for the test run itself) cannot leak in.
+ */
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd: string },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface Backend {
+  name: 'embedded' | 'postgres';
+  /** Env for the CLI: DATABASE_URL for PostgreSQL, nothing for embedded (it uses --data-dir). */
+  env: Record<string, string>;
+  /** Opens the same database from the test process (embedded: only while no CLI holds it). */
+  open(): Promise<Database>;
+  dispose(): Promise<void>;
+}
+
+const adminUrl = process.env.TEST_DATABASE_URL;
+
+/** Which backends run: always embedded; PostgreSQL when TEST_DATABASE_URL is set (said plainly in the log). */
+export const BACKENDS: Backend['name'][] = adminUrl ? ['embedded', 'postgres'] : ['embedded'];
+if (!adminUrl)
+  console.info('[cli tests] TEST_DATABASE_URL not set: PostgreSQL backend not run, embedded only');
+
+/** A fresh database per test file: a new PostgreSQL database, or a new data directory. */
+export async function createBackend(name: Backend['name'], dataDir: string, label: string): Promise<Backend> {
+  if (name === 'embedded') {
+    return {
+      name,
+      env: {},
+      open: () => createDatabase({ dataDir }),
+      dispose: async () => undefined,
+    };
+  }
+  const dbName = `smartstock_cli_${label}_${process.pid}_${Date.now().toString(36)}`;
+  const admin = await createDatabase({ url: adminUrl! });
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.close();
+  const url = new URL(adminUrl!);
+  url.pathname = `/${dbName}`;
+  return {
+    name,
+    env: { DATABASE_URL: url.toString() },
+    open: () => createDatabase({ url: url.toString() }),
+    dispose: async () => {
+      const a = await createDatabase({ url: adminUrl! });
+      await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await a.close();
+    },
+  };
+}
