@@ -41,7 +41,8 @@ export interface WriteResult {
 
 type Cell = string | number | null;
 
-interface UpsertSpec {
+interface UpsertSpec<Row> {
+  what: string;
   table: string;
   stage: string;
   /** Staging columns in COPY order, with their types. */
@@ -51,9 +52,37 @@ interface UpsertSpec {
   compare: readonly string[];
   /** Set on update besides `compare` (written along with a real change, never alone). */
   alsoSet: readonly string[];
+  /** Throws INVALID_ROW naming the row, ticker, date and field. */
+  validate(row: Row, index: number): void;
+  /** The row's values in column order (validated rows only). */
+  cells(row: Row): Cell[];
+  /** The row as one line of COPY text (validated rows only). */
+  line(row: Row): string;
+  keyOf(row: Row): string;
 }
 
-const PRICES: UpsertSpec = {
+/** Rows per COPY + INSERT ... SELECT round inside the one transaction: bounds the staging table's size. */
+const CHUNK_ROWS = 100_000;
+/** Below this, PostgreSQL gets one unnest() statement: no staging table, one round trip. */
+const SMALL_BATCH = 1_000;
+/** COPY input is produced in pieces of this many rows. */
+const COPY_PIECE_ROWS = 2_000;
+/** PostgreSQL's "ON CONFLICT DO UPDATE command cannot affect row a second time". */
+const CARDINALITY_VIOLATION = '21000';
+
+const num = (value: number | null): string => (value === null ? '\\N' : String(value));
+const escapedSources = new Map<string, string>();
+const text = (value: string): string => {
+  let escaped = escapedSources.get(value);
+  if (escaped === undefined) {
+    escaped = copyField(value);
+    if (escapedSources.size < 1_000) escapedSources.set(value, escaped);
+  }
+  return escaped;
+};
+
+const PRICES: UpsertSpec<PriceRow> = {
+  what: 'price',
   table: 'stock_prices',
   stage: 'smartstock_stage_prices',
   columns: [
@@ -72,9 +101,46 @@ const PRICES: UpsertSpec = {
   key: ['ticker', 'date'],
   compare: ['open', 'high', 'low', 'close', 'volume', 'vwap', 'change', 'change_percent'],
   alsoSet: ['source'],
+  validate(row, index) {
+    if (typeof row !== 'object' || row === null) {
+      throw new DatabaseError('INVALID_ROW', `price row ${index} is not an object; nothing was written`);
+    }
+    const context: RowContext = { what: 'price', index, ticker: row.ticker, date: row.date };
+    checkTicker(context, row.ticker);
+    checkDate(context, 'date', row.date);
+    checkNumber(context, 'open', row.open);
+    checkNumber(context, 'high', row.high);
+    checkNumber(context, 'low', row.low);
+    checkNumber(context, 'close', row.close);
+    checkVolume(context, row.volume);
+    checkNullableNumber(context, 'vwap', row.vwap);
+    checkNullableNumber(context, 'change', row.change);
+    checkNullableNumber(context, 'changePercent', row.changePercent);
+    checkSource(context, row.source);
+  },
+  cells: (r) => [
+    r.ticker,
+    r.date,
+    r.open,
+    r.high,
+    r.low,
+    r.close,
+    r.volume,
+    r.vwap ?? null,
+    r.change ?? null,
+    r.changePercent ?? null,
+    r.source,
+  ],
+  // Ticker and date are validated to need no escaping; numbers print as PostgreSQL reads them back exactly.
+  line: (r) =>
+    `${r.ticker}\t${r.date}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${num(r.vwap ?? null)}\t${num(
+      r.change ?? null,
+    )}\t${num(r.changePercent ?? null)}\t${text(r.source)}\n`,
+  keyOf: (r) => `${r.ticker}|${r.date}`,
 };
 
-const DCF: UpsertSpec = {
+const DCF: UpsertSpec<DcfRow> = {
+  what: 'DCF',
   table: 'dcf_valuations',
   stage: 'smartstock_stage_dcf',
   columns: [
@@ -87,16 +153,23 @@ const DCF: UpsertSpec = {
   key: ['ticker'],
   compare: ['valuation_date', 'dcf', 'stock_price'],
   alsoSet: ['source'],
+  validate(row, index) {
+    if (typeof row !== 'object' || row === null) {
+      throw new DatabaseError('INVALID_ROW', `DCF row ${index} is not an object; nothing was written`);
+    }
+    const context: RowContext = { what: 'DCF', index, ticker: row.ticker, date: row.date };
+    checkTicker(context, row.ticker);
+    checkDate(context, 'date', row.date);
+    checkNumber(context, 'dcf', row.dcf);
+    checkNullableNumber(context, 'stockPrice', row.stockPrice);
+    checkSource(context, row.source);
+  },
+  cells: (r) => [r.ticker, r.date, r.dcf, r.stockPrice ?? null, r.source],
+  line: (r) => `${r.ticker}\t${r.date}\t${r.dcf}\t${num(r.stockPrice ?? null)}\t${text(r.source)}\n`,
+  keyOf: (r) => r.ticker,
 };
 
-/** Rows per COPY + INSERT ... SELECT round inside the one transaction: bounds the staging table's size. */
-const CHUNK_ROWS = 50_000;
-/** Below this, PostgreSQL gets one unnest() statement: no staging table, one round trip. */
-const SMALL_BATCH = 1_000;
-/** COPY input is streamed in pieces of this many rows. */
-const COPY_PIECE_ROWS = 2_000;
-
-function upsertSql(spec: UpsertSpec, source: string): string {
+function upsertSql(spec: UpsertSpec<unknown>, source: string): string {
   const names = spec.columns.map(([name]) => name);
   const set = [...spec.compare, ...spec.alsoSet].map((c) => `${c} = excluded.${c}`);
   return `WITH up AS (
@@ -111,28 +184,38 @@ function upsertSql(spec: UpsertSpec, source: string): string {
   FROM up`;
 }
 
-function* copyPieces(rows: readonly Cell[][]): Generator<string> {
-  for (let start = 0; start < rows.length; start += COPY_PIECE_ROWS) {
+// Validation runs inside the generator: on PostgreSQL it overlaps with the server's work on the COPY stream,
+// and a bad row aborts the COPY, so the transaction rolls back and nothing is written.
+function* copyPieces<Row>(spec: UpsertSpec<Row>, rows: readonly Row[], start: number, end: number) {
+  for (let from = start; from < end; from += COPY_PIECE_ROWS) {
     let piece = '';
-    const end = Math.min(rows.length, start + COPY_PIECE_ROWS);
-    for (let i = start; i < end; i++) piece += `${rows[i]!.map(copyField).join('\t')}\n`;
+    const to = Math.min(end, from + COPY_PIECE_ROWS);
+    for (let i = from; i < to; i++) {
+      const row = rows[i]!;
+      spec.validate(row, i);
+      piece += spec.line(row);
+    }
     yield piece;
   }
 }
 
-async function upsertViaCopy(tx: Executor, spec: UpsertSpec, rows: readonly Cell[][]): Promise<WriteResult> {
+async function upsertViaCopy<Row>(
+  tx: Executor,
+  spec: UpsertSpec<Row>,
+  rows: readonly Row[],
+): Promise<WriteResult> {
   const total: WriteResult = { inserted: 0, updated: 0 };
   await tx.exec(
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.stage} (${spec.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP`,
   );
-  const sql = upsertSql(spec, spec.stage);
+  const sql = upsertSql(spec as UpsertSpec<unknown>, spec.stage);
+  const names = spec.columns.map(([name]) => name);
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-    const chunk = rows.slice(start, start + CHUNK_ROWS);
     if (start > 0) await tx.exec(`TRUNCATE ${spec.stage}`);
     await tx.copyIn(
       spec.stage,
-      spec.columns.map(([name]) => name),
-      copyPieces(chunk),
+      names,
+      copyPieces(spec, rows, start, Math.min(rows.length, start + CHUNK_ROWS)),
     );
     const [result] = await tx.query<WriteResult>(sql);
     total.inserted += result?.inserted ?? 0;
@@ -141,99 +224,72 @@ async function upsertViaCopy(tx: Executor, spec: UpsertSpec, rows: readonly Cell
   return total;
 }
 
-async function upsertViaUnnest(
+async function upsertViaUnnest<Row>(
   tx: Executor,
-  spec: UpsertSpec,
-  rows: readonly Cell[][],
+  spec: UpsertSpec<Row>,
+  rows: readonly Row[],
 ): Promise<WriteResult> {
+  rows.forEach((row, i) => spec.validate(row, i));
   const source = `unnest(${spec.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS s(${spec.columns
     .map(([name]) => name)
     .join(', ')})`;
-  const arrays = spec.columns.map((_, i) => rows.map((row) => row[i]));
-  const [result] = await tx.query<WriteResult>(upsertSql(spec, source), arrays);
+  const cells = rows.map((row) => spec.cells(row));
+  const arrays = spec.columns.map((_, i) => cells.map((row) => row[i]));
+  const [result] = await tx.query<WriteResult>(upsertSql(spec as UpsertSpec<unknown>, source), arrays);
   return result ?? { inserted: 0, updated: 0 };
 }
 
-async function upsert(db: Database, spec: UpsertSpec, rows: Cell[][], what: string): Promise<WriteResult> {
+/** Later rows win. Only called when PostgreSQL reported a key twice in one statement (rare). */
+function lastWins<Row>(spec: UpsertSpec<Row>, rows: readonly Row[]): Row[] {
+  rows.forEach((row, i) => spec.validate(row, i));
+  const byKey = new Map<string, Row>();
+  for (const row of rows) {
+    const key = spec.keyOf(row);
+    byKey.delete(key);
+    byKey.set(key, row);
+  }
+  return [...byKey.values()];
+}
+
+async function upsert<Row>(db: Database, spec: UpsertSpec<Row>, rows: readonly Row[]): Promise<WriteResult> {
+  if (!Array.isArray(rows)) throw new DatabaseError('INVALID_ROW', `${spec.what} rows must be an array`);
   if (rows.length === 0) return { inserted: 0, updated: 0 };
   const backend = backendOf(db);
-  try {
-    return await backend.transaction((tx) =>
-      backend.kind === 'postgres' && rows.length <= SMALL_BATCH
-        ? upsertViaUnnest(tx, spec, rows)
-        : upsertViaCopy(tx, spec, rows),
+  const run = (batch: readonly Row[]) =>
+    backend.transaction((tx) =>
+      backend.kind === 'postgres' && batch.length <= SMALL_BATCH
+        ? upsertViaUnnest(tx, spec, batch)
+        : upsertViaCopy(tx, spec, batch),
     );
+  try {
+    try {
+      return await run(rows);
+    } catch (error) {
+      // Duplicate keys in one statement: collapse them (last wins) and write again. Checking every batch
+      // for duplicates up front would cost more than this rare second attempt.
+      if ((error as { code?: unknown }).code !== CARDINALITY_VIOLATION) throw error;
+      return await run(lastWins(spec, rows));
+    }
   } catch (error) {
     if (error instanceof DatabaseError) throw error;
     throw new DatabaseError(
       'WRITE_FAILED',
-      `writing ${rows.length} ${what} rows to ${spec.table} failed, nothing was written: ${errorMessage(error)}`,
+      `writing ${rows.length} ${spec.what} rows to ${spec.table} failed, nothing was written: ${errorMessage(error)}`,
       { cause: error },
     );
   }
 }
 
-/** Later rows win: PostgreSQL refuses an INSERT ... ON CONFLICT that touches one key twice. */
-function lastWins<T>(rows: readonly T[], key: (row: T) => string): T[] {
-  const byKey = new Map<string, T>();
-  for (const row of rows) {
-    const k = key(row);
-    byKey.delete(k);
-    byKey.set(k, row);
-  }
-  return [...byKey.values()];
-}
-
 /**
- * Upserts daily bars into stock_prices. Every row is validated first (INVALID_ROW names the row, ticker,
- * date and field, and nothing is written); duplicate (ticker, date) keys in the batch collapse to the last;
- * an unchanged row is not rewritten and keeps its updated_at. One transaction.
+ * Upserts daily bars into stock_prices. Every row is validated (INVALID_ROW names the row, ticker, date and
+ * field, and nothing is written); duplicate (ticker, date) keys in the batch collapse to the last; an
+ * unchanged row is not rewritten and keeps its updated_at. One transaction.
  */
-export async function writePrices(db: Database, rows: readonly PriceRow[]): Promise<WriteResult> {
-  const cells = rows.map((row, index): Cell[] => {
-    const context: RowContext = { what: 'price', index, ticker: row?.ticker, date: row?.date };
-    if (typeof row !== 'object' || row === null)
-      throw new DatabaseError('INVALID_ROW', `price row ${index} is not an object`);
-    return [
-      checkTicker(context, row.ticker),
-      checkDate(context, 'date', row.date),
-      checkNumber(context, 'open', row.open),
-      checkNumber(context, 'high', row.high),
-      checkNumber(context, 'low', row.low),
-      checkNumber(context, 'close', row.close),
-      checkVolume(context, row.volume),
-      checkNullableNumber(context, 'vwap', row.vwap),
-      checkNullableNumber(context, 'change', row.change),
-      checkNullableNumber(context, 'changePercent', row.changePercent),
-      checkSource(context, row.source),
-    ];
-  });
-  return upsert(
-    db,
-    PRICES,
-    lastWins(cells, (c) => `${c[0]}|${c[1]}`),
-    'price',
-  );
+export function writePrices(db: Database, rows: readonly PriceRow[]): Promise<WriteResult> {
+  return upsert(db, PRICES, rows);
 }
 
 /** Upserts the latest DCF valuation per ticker into dcf_valuations; same guarantees as writePrices. */
-export async function writeDcf(db: Database, rows: readonly DcfRow[]): Promise<WriteResult> {
-  const cells = rows.map((row, index): Cell[] => {
-    const context: RowContext = { what: 'DCF', index, ticker: row?.ticker, date: row?.date };
-    if (typeof row !== 'object' || row === null)
-      throw new DatabaseError('INVALID_ROW', `DCF row ${index} is not an object`);
-    return [
-      checkTicker(context, row.ticker),
-      checkDate(context, 'date', row.date),
-      checkNumber(context, 'dcf', row.dcf),
-      checkNullableNumber(context, 'stockPrice', row.stockPrice),
-      checkSource(context, row.source),
-    ];
-  });
-  return upsert(
-    db,
-    DCF,
-    lastWins(cells, (c) => String(c[0])),
-    'DCF',
-  );
+export function writeDcf(db: Database, rows: readonly DcfRow[]): Promise<WriteResult> {
+  return upsert(db, DCF, rows);
 }
