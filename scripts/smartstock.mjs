@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = `${root}apps/cli/dist/cli.js`;
 if (!existsSync(cli) || process.env.SMARTSTOCK_REBUILD === '1') {
-  const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@smartstock/cli...', '--output-logs=errors-only'], {
-    cwd: root,
-    stdio: ['ignore', process.stderr, process.stderr],
-  });
+  const build = spawnSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'build', '--filter=@smartstock/cli...', '--output-logs=errors-only'],
+    {
+      cwd: root,
+      stdio: ['ignore', process.stderr, process.stderr],
+    },
+  );
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 // INIT_CWD (set by pnpm and npm) is where the user typed the command: relative paths and the default
