@@ -1,0 +1,3 @@
+import { defineFaultMatrix } from './helpers/fault-matrix.js';
+
+defineFaultMatrix('embedded');

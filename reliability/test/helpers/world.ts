@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Sandbox, type SandboxOptions, startSandbox } from '@smartstock/fmp-sandbox';
+import { addDays, newYorkDate, sessionsBetween } from '@smartstock/ingest-core';
+import type { Target } from './backends.js';
+
+/** A key nobody could mistake for anything else: any appearance of it in output is a leak. */
+export function distinctiveKey(tag: string): string {
+  return `${tag}-${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * A loopback sandbox whose clock is frozen when the file starts, so the DCF dates and the closed sessions it
+ * serves cannot move between the reference run and the faulty ones.
+ */
+export function startWorld(options: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({
+    tickers: 150,
+    seed: 20_260_505,
+    apiKey: distinctiveKey('reliability-key'),
+    now: new Date(),
+    ...options,
+  });
+}
+
+export interface Window {
+  from: string;
+  to: string;
+  sessions: string[];
+}
+
+/**
+ * A fixed past window: it ends three days ago (New York), so every session in it closed long before the
+ * sandbox clock was frozen, and it stays the same for every run of the file.
+ */
+export function pastWindow(calendarDays = 7): Window {
+  const to = addDays(newYorkDate(new Date()), -3);
+  const from = addDays(to, -(calendarDays - 1));
+  return { from, to, sessions: sessionsBetween(from, to) };
+}
+
+/** Client tuning: millisecond backoff and 429 pauses, short timeouts, no client-side budget. */
+export const FAST_CLIENT = [
+  '--rpm',
+  '0',
+  '--retry-base-ms',
+  '1',
+  '--rate-limit-pause-ms',
+  '5',
+  '--timeout-ms',
+  '300',
+];
+
+/** `smartstock sync` over the sandbox's holdings file and a fixed window, printing the JSON summary. */
+export function syncArgs(sandbox: Sandbox, target: Target, window: Window, extra: string[] = []): string[] {
+  return [
+    'sync',
+    '--tickers-source',
+    sandbox.holdingsUrl,
+    '--min-tickers',
+    '50',
+    '--from',
+    window.from,
+    '--to',
+    window.to,
+    ...FAST_CLIENT,
+    '--json',
+    ...target.args,
+    ...extra,
+  ];
+}
+
+/** The CLI's environment for a run against the sandbox. */
+export function fmpEnv(sandbox: Sandbox, target: Target, apiKey = sandbox.apiKey): Record<string, string> {
+  return { FMP_API_KEY: apiKey, FMP_BASE_URL: sandbox.url, ...target.env };
+}
+
+/** Every file under `dir` (the embedded database's own files included) whose bytes contain `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  const bytes = Buffer.from(needle, 'utf8');
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await readFile(path)).includes(bytes)) hits.push(path);
+  }
+  return hits;
+}
