@@ -229,7 +229,7 @@ async function upsertViaUnnest<Row>(
   spec: UpsertSpec<Row>,
   rows: readonly Row[],
 ): Promise<WriteResult> {
-  rows.forEach((row, i) => spec.validate(row, i));
+  for (const [i, row] of rows.entries()) spec.validate(row, i);
   const source = `unnest(${spec.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS s(${spec.columns
     .map(([name]) => name)
     .join(', ')})`;
@@ -241,7 +241,7 @@ async function upsertViaUnnest<Row>(
 
 /** Later rows win. Only called when PostgreSQL reported a key twice in one statement (rare). */
 function lastWins<Row>(spec: UpsertSpec<Row>, rows: readonly Row[]): Row[] {
-  rows.forEach((row, i) => spec.validate(row, i));
+  for (const [i, row] of rows.entries()) spec.validate(row, i);
   const byKey = new Map<string, Row>();
   for (const row of rows) {
     const key = spec.keyOf(row);
