@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { type Database, tryAcquireRunLock } from '@smartstock/db';
 import type { FmpClient } from '@smartstock/fmp-client';
 import { SyncLogger, type SyncRun } from '@smartstock/sync-logger';
-import { explicitWindow, isValidIsoDate, lastNDaysWindow, newYorkDate, type SyncWindow } from './calendar.js';
+import {
+  explicitWindow,
+  isValidIsoDate,
+  lastNDaysWindow,
+  newYorkDate,
+  parseIsoDate,
+  type SyncWindow,
+} from './calendar.js';
 import { IngestError } from './errors.js';
 import { createFailedLogWriter, FAILED_LOG_FILE, scrub } from './failed-log.js';
 import { type Logger, noopLogger, withFields } from './logger.js';
@@ -24,8 +31,11 @@ import { normalizeTicker } from './universe/clean.js';
 
 export interface SyncDeps {
   db: Database;
-  /** A client, or a factory called once, on the first task that needs FMP. */
-  fmp: FmpClient | (() => FmpClient);
+  /**
+   * A client, or a factory called once, on the first task that needs FMP (a universe-only run never creates
+   * one). The factory receives the run's id and a logger that stamps it, for the client's own log lines.
+   */
+  fmp: FmpClient | ((run: { runId: string; logger: Logger }) => FmpClient);
   logger?: Logger;
   clock?: () => Date;
   onProgress?: (event: ProgressEvent) => void;
@@ -150,12 +160,14 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     const days = options.days ?? DEFAULTS.days;
     if (!Number.isInteger(days) || days < 0)
       throw invalid(`invalid days ${days}: expected a whole number >= 0`);
-    window = lastNDaysWindow(days, now);
-    if (window.from < EARLIEST_DATE) {
+    // Checked before the window is built, so an absurd count fails at once instead of walking centuries.
+    const maxDays = Math.round((parseIsoDate(today) - parseIsoDate(EARLIEST_DATE)) / 86_400_000);
+    if (days > maxDays) {
       throw invalid(
-        `invalid days ${days}: the window would start ${window.from}, before ${EARLIEST_DATE}; use from/to for history`,
+        `invalid days ${days}: at most ${maxDays} (back to ${EARLIEST_DATE}); use from/to for history`,
       );
     }
+    window = lastNDaysWindow(days, now);
   }
   const mode = options.mode ?? DEFAULTS.mode;
   if (!['per-symbol', 'bulk', 'auto'].includes(mode))
@@ -207,7 +219,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
     const ctx: TaskContext = {
       db: deps.db,
       fmp: () => {
-        if (client === null) client = typeof deps.fmp === 'function' ? deps.fmp() : deps.fmp;
+        if (client === null) client = typeof deps.fmp === 'function' ? deps.fmp({ runId, logger }) : deps.fmp;
         return client;
       },
       logger,

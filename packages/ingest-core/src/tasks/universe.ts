@@ -44,10 +44,26 @@ export async function resolveUniverseSource(dataDir: string, source?: string): P
   return ISHARES_HOLDINGS_URL;
 }
 
+const FETCH_ATTEMPTS = 3;
+
+/** Downloads a text file; retries network errors and 5xx (a reused keep-alive socket can be closed under us). */
 async function defaultFetchText(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
-  return res.text();
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= FETCH_ATTEMPTS; attempt++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+      if (res.ok) return await res.text();
+      const error = new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+      if (res.status < 500) throw Object.assign(error, { permanent: true });
+      lastError = error;
+    } catch (error) {
+      if ((error as { permanent?: boolean }).permanent) throw error;
+      lastError = error;
+    }
+    if (attempt < FETCH_ATTEMPTS) await new Promise((r) => setTimeout(r, 250 * attempt));
+  }
+  const why = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new Error(`${why} (after ${FETCH_ATTEMPTS} attempts)`, { cause: lastError });
 }
 
 async function readSource(source: string, fetchText?: (url: string) => Promise<string>): Promise<string> {

@@ -7,7 +7,7 @@ import { IngestError } from '../../src/errors.js';
 import { FAILED_LOG_FILE } from '../../src/failed-log.js';
 import { syncSummarySchema } from '../../src/summary.js';
 import { runDailySync, type SyncOptions } from '../../src/sync.js';
-import { CLEAN_LIST_FILE } from '../../src/tasks/universe.js';
+import { CLEAN_LIST_FILE, ISHARES_HOLDINGS_URL } from '../../src/tasks/universe.js';
 import {
   type BackendKind,
   dcfTable,
@@ -308,6 +308,94 @@ export function defineSyncSuite(kind: BackendKind): void {
           tickers: 25,
           note: expect.stringMatching(/last good universe/),
         });
+      });
+    });
+
+    it('downloads the holdings from an http URL and marks tickers that left inactive, never deleting them', async () => {
+      await withDb(async (t) => {
+        const first = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tasks: ['tickers'], tickersSource: sandbox.holdingsUrl },
+        );
+        const universe = sandbox.market
+          .tickers()
+          .map((x) => x.fmpSymbol)
+          .sort();
+        expect(first.tasks[0]).toMatchObject({
+          errorMessage: null,
+          status: 'success',
+          tickers: universe.length,
+          rowsUpdated: universe.length,
+        });
+        expect(first.tasks[0]!.metadata).toMatchObject({
+          format: 'ishares',
+          added: universe.length,
+          removed: 0,
+        });
+        const smaller = join(t.dataDir, 'smaller.txt');
+        await writeFile(smaller, universe.slice(2).join('\n'));
+        const second = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tasks: ['tickers', 'prices'], tickersSource: smaller },
+        );
+        expect(second.tasks[0]!.metadata).toMatchObject({
+          added: 0,
+          removed: 2,
+          removedTickers: universe.slice(0, 2),
+        });
+        expect(second.tasks[1]!.tickers).toBe(universe.length - 2);
+        const rows = await t.db.query<{ ticker: string; active: boolean }>(
+          'SELECT ticker, active FROM tickers ORDER BY ticker',
+        );
+        expect(rows).toHaveLength(universe.length);
+        expect(rows.filter((r) => !r.active).map((r) => r.ticker)).toEqual(universe.slice(0, 2));
+      });
+    });
+
+    it("falls back to iShares' download URL when no source file exists", async () => {
+      await withDb(async (t) => {
+        const asked: string[] = [];
+        const summary = await runDailySync(
+          {
+            db: t.db,
+            fmp: () => sandboxClient(sandbox),
+            dataDir: t.dataDir,
+            clock,
+            fetchText: async (url) => {
+              asked.push(url);
+              return sandbox.market.holdingsCsv();
+            },
+          },
+          { ...base, tasks: ['tickers'] },
+        );
+        expect(asked).toEqual([ISHARES_HOLDINGS_URL]);
+        expect(summary.tasks[0]!.status).toBe('success');
+      });
+    });
+
+    it('logs a task that cannot write as failed and still runs the next one', async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 10);
+        await t.db.query('ALTER TABLE stock_prices RENAME TO stock_prices_away');
+        const summary = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { tickers },
+        );
+        await t.db.query('ALTER TABLE stock_prices_away RENAME TO stock_prices');
+        expect(summary.tasks.map((x) => x.status)).toEqual(['failed', 'success']);
+        expect(summary.tasks[0]!.errorMessage).toMatch(/stock_prices/);
+        expect((await syncLogs(t.db)).map((l) => [l.task_name, l.status])).toEqual([
+          ['ingest_market_data', 'failed'],
+          ['ingest_all_dcf', 'success'],
+        ]);
+        await t.db.query('ALTER TABLE dcf_valuations RENAME TO dcf_away');
+        const again = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { tickers, tasks: ['dcf'] },
+        );
+        await t.db.query('ALTER TABLE dcf_away RENAME TO dcf_valuations');
+        expect(again.tasks[0]!.status).toBe('failed');
+        expect(again.tasks[0]!.errorMessage).toMatch(/could not write DCF valuations/);
       });
     });
 

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { IngestError } from './errors.js';
+import { planSync } from './sync.js';
+
+const now = new Date('2026-05-08T22:00:00Z');
+
+function refusal(options: Parameters<typeof planSync>[0]): string {
+  try {
+    planSync(options, now);
+  } catch (error) {
+    expect(error).toBeInstanceOf(IngestError);
+    expect((error as IngestError).code).toBe('INVALID_OPTIONS');
+    return (error as IngestError).message;
+  }
+  throw new Error('expected the options to be refused');
+}
+
+describe('planSync', () => {
+  it('defaults to the three tasks in order over the last 5 days, per symbol', () => {
+    const plan = planSync({}, now);
+    expect(plan).toMatchObject({
+      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'],
+      tickers: null,
+      backfill: false,
+      mode: 'per-symbol',
+      concurrency: 50,
+      dcfConcurrency: 10,
+      failureThreshold: 0.05,
+      minTickers: 1500,
+    });
+    expect(plan.window.from).toBe('2026-05-03');
+    expect(plan.window.closedSessions).toHaveLength(5);
+  });
+
+  it('accepts aliases in any order and runs the tasks in the canonical order', () => {
+    expect(planSync({ tasks: ['dcf', 'tickers'] }, now).tasks).toEqual([
+      'get_russell_2000_list',
+      'ingest_all_dcf',
+    ]);
+  });
+
+  it('drops the universe task for an explicit ticker list and normalises the tickers', () => {
+    const plan = planSync({ tickers: ['aapl', 'BRK.B', 'MOGA', 'aapl'] }, now);
+    expect(plan.tasks).toEqual(['ingest_market_data', 'ingest_all_dcf']);
+    expect(plan.tickers).toEqual(['AAPL', 'BRK-B', 'MOG-A']);
+    expect(refusal({ tickers: ['AAPL'], tasks: ['tickers'] })).toMatch(/never runs the universe task/);
+    expect(refusal({ tickers: [] })).toMatch(/empty/);
+  });
+
+  it('treats from/to as a backfill window', () => {
+    const plan = planSync({ from: '2021-01-01' }, now);
+    expect(plan.backfill).toBe(true);
+    expect(plan.window).toMatchObject({ from: '2021-01-01', to: '2026-05-08' });
+  });
+
+  it('refuses bad options with a message naming the value', () => {
+    expect(refusal({ tasks: ['quotes'] })).toMatch(/unknown task "quotes"/);
+    expect(refusal({ days: -1 })).toMatch(/invalid days -1/);
+    expect(refusal({ days: 1e12 })).toMatch(/invalid days 1000000000000/);
+    expect(refusal({ days: 100_000 })).toMatch(/invalid days 100000: at most 20581 \(back to 1970-01-01\)/);
+    expect(refusal({ from: '2026-02-30' })).toMatch(/invalid from date "2026-02-30"/);
+    expect(refusal({ from: '2025-01-01', to: '2024-01-01' })).toMatch(
+      /from 2025-01-01 is after to 2024-01-01/,
+    );
+    expect(refusal({ from: '2026-01-01', to: '2999-01-01' })).toMatch(
+      /invalid to date 2999-01-01: after today/,
+    );
+    expect(refusal({ from: '1900-01-01' })).toMatch(/earlier than 1970-01-01/);
+    expect(refusal({ to: '2026-01-01' })).toMatch(/`to` needs `from`/);
+    expect(refusal({ mode: 'fast' as never })).toMatch(/invalid mode "fast"/);
+    expect(refusal({ concurrency: 0 })).toMatch(/invalid concurrency 0/);
+    expect(refusal({ failureThreshold: 2 })).toMatch(/invalid failureThreshold 2/);
+    expect(refusal({ minTickers: 1.5 })).toMatch(/invalid minTickers 1.5/);
+  });
+
+  it('refuses tickers that look like SQL or paths', () => {
+    expect(refusal({ tickers: ["AAPL'; DROP TABLE stock_prices;--", '../../etc/passwd'] })).toMatch(
+      /invalid tickers: "AAPL'; DROP TABLE stock_prices;--", "..\/..\/etc\/passwd"/,
+    );
+  });
+
+  it('accepts zero days: today only', () => {
+    expect(planSync({ days: 0 }, now).window).toEqual({
+      from: '2026-05-08',
+      to: '2026-05-08',
+      closedSessions: ['2026-05-08'],
+    });
+  });
+});
