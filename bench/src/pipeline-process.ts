@@ -39,18 +39,21 @@ async function run(config: PipelineRunConfig): Promise<PipelineRunResult> {
       logger,
     });
     const baselineRssMb = maxRssMb();
+    const cpuBefore = process.cpuUsage();
     const startedAt = performance.timeOrigin + performance.now();
     const summary = await runDailySync(
       { db, fmp, logger, dataDir: config.workDir },
       { ...config.sync, secrets: [config.fmp.apiKey] },
     );
     const completedAt = performance.timeOrigin + performance.now();
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       wallSeconds: (completedAt - startedAt) / 1000,
       startedAt,
       completedAt,
       peakRssMb: maxRssMb(),
       baselineRssMb,
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
       clientStats: {
         requests: fmp.stats.requests,
         retries: fmp.stats.retries,

@@ -28,6 +28,8 @@ export interface SandboxOwnCounters {
   /** 429s from its rolling-window limit. */
   rateLimited: number;
   maxRequestsInWindow: number | null;
+  /** CPU time (user + system) of the sandbox process so far, in seconds. */
+  cpuSeconds: number;
 }
 
 export type SandboxChildMessage =
@@ -69,6 +71,8 @@ export interface PipelineRunResult {
   peakRssMb: number;
   /** Its peak before the run began (runtime, imports, database opened and migrated), in MB. */
   baselineRssMb: number;
+  /** CPU time (user + system) the pipeline process spent during the run, in seconds. */
+  cpuSeconds: number;
   clientStats: { requests: number; retries: number; rateLimited: number };
   summary: {
     status: string;

@@ -74,11 +74,13 @@ function universeSymbols(s: Sandbox): string[] {
 /** The sandbox's own counts, to cross-check the diagnostics-channel log (its request times stay here). */
 function ownCounters(s: Sandbox, windowMs: number | undefined): SandboxOwnCounters {
   const c = s.counters();
+  const cpu = process.cpuUsage();
   return {
     requests: c.requests,
     byStatus: { ...c.byStatus },
     rateLimited: c.rateLimited,
     maxRequestsInWindow: windowMs ? s.maxRequestsInWindow(windowMs) : null,
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
   };
 }
 

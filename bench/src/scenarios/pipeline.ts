@@ -66,6 +66,7 @@ async function pipelineRun(
 
 function summaryDetails(run: PipelineRunResult): Record<string, unknown> {
   return {
+    pipelineCpuSeconds: run.cpuSeconds,
     pipelineStatus: run.summary.status,
     tasks: run.summary.tasks.map((t) => ({
       task: t.taskName,
@@ -176,6 +177,7 @@ export async function latencyBound(): Promise<ScenarioResult> {
       { tasks: ['prices'], tickers, concurrency: c.concurrency },
     );
     const { starts, statuses } = apiRequests(await r.sandbox.requestLog());
+    const own = await r.sandbox.counters();
     // No rate window here: the warm-up is one latency, the time the first wave takes to come back.
     const steady = steadyState(starts, c.latencyMs);
     const ceilingPerSecond = (c.concurrency * 1000) / c.latencyMs;
@@ -197,6 +199,8 @@ export async function latencyBound(): Promise<ScenarioResult> {
         sandbox: { rpm: 0, latencyMs: c.latencyMs },
         client: { rateLimit: null, maxConcurrent: c.concurrency },
         ceilingRequestsPerSecond: ceilingPerSecond,
+        // CPU against wall time tells a latency-bound run from a CPU-starved one (2 cores, three processes).
+        sandboxCpuSeconds: own?.cpuSeconds ?? null,
         steadyState: { seconds: round((steady.to - steady.from) / 1000, 2), requests: steady.requests },
         ...summaryDetails(run),
       },
