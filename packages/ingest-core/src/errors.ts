@@ -3,9 +3,7 @@ export type IngestErrorCode =
   | 'UNIVERSE_INVALID'
   | 'SOURCE_UNREADABLE'
   | 'NO_TICKERS'
-  | 'INVALID_OPTIONS'
-  | 'WRITE_FAILED'
-  | 'ABORTED';
+  | 'INVALID_OPTIONS';
 
 /** The one error type of @smartstock/ingest-core; `code` says what went wrong, `cause` keeps the origin. */
 export class IngestError extends Error {

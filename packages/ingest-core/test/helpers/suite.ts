@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sandbox } from '@smartstock/fmp-sandbox';
+import { SyncLogger } from '@smartstock/sync-logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastNDaysWindow } from '../../src/calendar.js';
 import { IngestError } from '../../src/errors.js';
@@ -349,6 +350,22 @@ export function defineSyncSuite(kind: BackendKind): void {
         );
         expect(rows).toHaveLength(universe.length);
         expect(rows.filter((r) => !r.active).map((r) => r.ticker)).toEqual(universe.slice(0, 2));
+      });
+    });
+
+    it('marks the running rows of a dead run as interrupted once it holds the lock', async () => {
+      await withDb(async (t) => {
+        const dead = await new SyncLogger(t.db).start('ingest_market_data', { runId: 'dead-run' });
+        const summary = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { tickers: sandbox.market.fmpSymbols().slice(0, 2), tasks: ['dcf'] },
+        );
+        expect(summary.status).toBe('success');
+        const logs = await syncLogs(t.db);
+        expect(logs.find((l) => l.id === dead.id)).toMatchObject({
+          status: 'failed',
+          error_message: expect.stringMatching(/interrupted/),
+        });
       });
     });
 
