@@ -353,6 +353,37 @@ export function defineSyncSuite(kind: BackendKind): void {
       });
     });
 
+    it('falls back to per-symbol requests in auto mode when the plan refuses bulk (402)', async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 10);
+        sandbox.update({ plan: 'premium' });
+        try {
+          const auto = await runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { tickers, mode: 'auto' },
+          );
+          expect(auto.tasks.map((x) => [x.status, x.metadata.mode])).toEqual([
+            ['success', 'per-symbol'],
+            ['success', 'per-symbol'],
+          ]);
+          expect(auto.tasks[0]!.metadata.bulkFallback).toMatch(/402/);
+          expect(auto.tasks[0]!.rowsInserted).toBe(10 * WINDOW.closedSessions.length);
+          const bulk = await runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { tickers, mode: 'bulk', tasks: ['prices'] },
+          );
+          expect(bulk.tasks[0]!.status).toBe('failed');
+          expect(bulk.tasks[0]!.counts.failed).toBe(10);
+          expect(bulk.tasks[0]!.failures[0]).toMatchObject({
+            httpStatus: 402,
+            message: expect.stringMatching(/eod-bulk failed/),
+          });
+        } finally {
+          sandbox.update({ plan: 'ultimate' });
+        }
+      });
+    });
+
     it('marks the running rows of a dead run as interrupted once it holds the lock', async () => {
       await withDb(async (t) => {
         const dead = await new SyncLogger(t.db).start('ingest_market_data', { runId: 'dead-run' });
