@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import Bottleneck from 'bottleneck';
 
 export type Clock = () => number;
@@ -168,6 +169,9 @@ export class RequestLimiter {
 
   constructor(options: RequestLimiterOptions) {
     this.maxConcurrent = options.maxConcurrent;
+    // Every in-flight attempt and backoff sleep listens on the stop signal (and removes its listener when
+    // done), so a client with 50 workers legitimately holds more than Node's default of 10 listeners.
+    setMaxListeners(0, this.stopController.signal);
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent });
     this.gate = options.budget
       ? new RollingWindowBudget(options.budget)
