@@ -97,6 +97,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.end('Internal Server Error');
     });
   });
+  // Node's server drops an idle keep-alive socket after 5 s, while fetch (undici) may reuse it for 4 s:
+  // a request sent on a socket the server is closing fails with "fetch failed". Idle sockets are held
+  // longer than any client keeps them, as FMP's own front end does.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
