@@ -17,7 +17,9 @@ export function packageConfig(overrides: PackageConfigOptions = {}) {
     // Vitest 4 hands the SSR conditions to Node's own resolver for external packages: an 'import'
     // condition there makes pg's require('pg-pool') load pg-pool's ESM build ("Class extends value
     // [object Module]"), so the SSR side keeps only our source condition and 'node'.
-    ssr: { resolve: { conditions: ['@smartstock/source', 'node'], externalConditions: ['@smartstock/source'] } },
+    ssr: {
+      resolve: { conditions: ['@smartstock/source', 'node'], externalConditions: ['@smartstock/source'] },
+    },
     test: {
       include: overrides.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       exclude: overrides.exclude ?? ['**/node_modules/**', '**/dist/**', 'test/reliability/**'],

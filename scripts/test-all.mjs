@@ -23,7 +23,7 @@ for (const file of reports()) rmSync(file);
 
 const started = Date.now();
 const steps = [
-  ['lint', ['exec', 'biome', 'check', '.']],
+  ['lint', ['run', 'lint']],
   ['build + typecheck', ['exec', 'turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']],
   ['test', ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--output-logs=full']],
   ['test:reliability', ['exec', 'turbo', 'run', 'test:reliability', '--concurrency=1', '--output-logs=full']],
