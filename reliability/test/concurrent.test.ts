@@ -48,12 +48,12 @@ for (const backendName of BACKENDS) {
       expect(results.map((r) => r.code).sort(), results.map((r) => r.stderr).join('\n----\n')).toEqual([
         0, 3,
       ]);
-      // PostgreSQL says "another sync is running"; the embedded database is refused one step earlier, when
-      // the second process cannot take its lock file (see the README's known gaps).
+      // On PostgreSQL the run lock refuses it; on the embedded database the second process cannot even
+      // take the data directory's lock file, and says so in the same words, naming the holder.
       expect(loser!.stderr.trim().split('\n').at(-1)).toMatch(
         backendName === 'postgres'
           ? /another sync is running/
-          : /another sync is running|is in use by process \d+/,
+          : /another sync is running \(.*in use by process \d+/,
       );
       expect(loser!.stdout.trim()).toBe('');
 

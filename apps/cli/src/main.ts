@@ -8,7 +8,7 @@ import { statusCommand } from './commands/status.js';
 import { studioCommand } from './commands/studio.js';
 import { loadStartContext, lookupSetting, secretsOf } from './config.js';
 import type { CliContext } from './context.js';
-import { CliError, ExitCode, exitCodeFor, UsageError } from './errors.js';
+import { CliError, ExitCode, errorCode, exitCodeFor, UsageError } from './errors.js';
 import { type Io, Reporter } from './output.js';
 import { TASK_NAMES } from './tasks.js';
 
@@ -193,7 +193,10 @@ export async function main(
   } catch (error) {
     reporter.endProgress();
     const code = exitCodeFor(error);
-    const message = error instanceof Error ? error.message : String(error);
+    const raw = error instanceof Error ? error.message : String(error);
+    // PGlite is one process's database: a second process cannot even open it while a sync runs, so the
+    // lock file's refusal is said the same way as the run lock's.
+    const message = errorCode(error) === 'DATABASE_LOCKED' ? `another sync is running (${raw})` : raw;
     const prefix = error instanceof CliError ? '' : code === ExitCode.Locked ? '' : 'error: ';
     io.stderr.write(`${reporter.redact(`smartstock: ${prefix}${message}`)}\n`);
     if (!(error instanceof CliError) && code === ExitCode.Failed && reporter.runId === undefined) {

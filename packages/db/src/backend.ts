@@ -27,6 +27,8 @@ export interface Executor {
 export interface Session extends Executor {
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Aborted when the connection ends or fails before close() (a terminated backend, a network drop). */
+  readonly lost: AbortSignal;
 }
 
 export interface Backend {

@@ -98,6 +98,8 @@ export async function openEmbedded(dataDir: string, logger: Logger): Promise<Emb
           closed = true;
           release();
         },
+        // In-process: the session cannot be cut off from under us.
+        lost: new AbortController().signal,
       };
       return session;
     },

@@ -100,9 +100,19 @@ export function createPostgresBackend(config: PostgresConfig): { backend: Backen
     },
     async openSession() {
       const client = new pg.Client(clientConfig(connectionString));
-      client.on('error', (error) =>
-        logger.warn('a dedicated PostgreSQL connection failed', { error: errorMessage(error) }),
-      );
+      const lost = new AbortController();
+      let closing = false;
+      const onLost = (reason: string) => {
+        if (closing || lost.signal.aborted) return;
+        lost.abort(
+          new DatabaseError('CONNECTION_FAILED', `the dedicated PostgreSQL connection ended: ${reason}`),
+        );
+      };
+      client.on('error', (error) => {
+        logger.warn('a dedicated PostgreSQL connection failed', { error: errorMessage(error) });
+        onLost(errorMessage(error));
+      });
+      client.on('end', () => onLost('the server closed it'));
       try {
         await client.connect();
       } catch (error) {
@@ -114,8 +124,10 @@ export function createPostgresBackend(config: PostgresConfig): { backend: Backen
         ...executor(client),
         transaction: (fn) => inTransaction(client, fn),
         async close() {
+          closing = true;
           await client.end().catch(() => undefined);
         },
+        lost: lost.signal,
       };
       return session;
     },

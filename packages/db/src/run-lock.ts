@@ -2,6 +2,12 @@ import { backendOf, type Database } from './backend.js';
 
 export interface RunLock {
   release(): Promise<void>;
+  /**
+   * Aborted (with a DatabaseError) when the lock was lost without release(): on PostgreSQL the connection
+   * holding it ended, so the server has already freed the lock and another run may take it. A run that
+   * sees this must stop: it no longer has the database to itself.
+   */
+  readonly lost: AbortSignal;
 }
 
 // Advisory locks share one key space per database; the first key keeps ours apart from other applications'.
@@ -24,6 +30,8 @@ export async function tryAcquireRunLock(db: Database, name = 'smartstock-sync'):
         released = true;
         backend.heldRunLocks.delete(name);
       },
+      // The lock file lives as long as the process: an embedded run lock cannot be lost.
+      lost: new AbortController().signal,
     };
   }
   const session = await backend.openSession();
@@ -51,5 +59,6 @@ export async function tryAcquireRunLock(db: Database, name = 'smartstock-sync'):
         .catch(() => undefined);
       await session.close();
     },
+    lost: session.lost,
   };
 }

@@ -115,6 +115,36 @@ describe.each(testBackends())('universe, run lock and backfill bookkeeping on $n
     await again!.release();
   });
 
+  it('signals a lost run lock when the connection holding it is terminated, and never on release', async () => {
+    const fresh = await backend.fresh();
+    const lock = await tryAcquireRunLock(fresh.db);
+    expect(lock).not.toBeNull();
+    expect(lock!.lost.aborted).toBe(false);
+    if (backend.name !== 'postgres') {
+      await lock!.release();
+      expect(lock!.lost.aborted).toBe(false);
+      return;
+    }
+    const lost = new Promise<unknown>((resolve) =>
+      lock!.lost.addEventListener('abort', () => resolve(lock!.lost.reason), { once: true }),
+    );
+    // Terminate only the backend holding our advisory lock (read the pid first: a filter in the same
+    // statement as pg_terminate_backend would not protect other databases' sessions).
+    const [holder] = await fresh.db.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND granted`,
+    );
+    expect(holder).toBeDefined();
+    await fresh.db.query('SELECT pg_terminate_backend($1)', [holder!.pid]);
+    const reason = await lost;
+    expect(String((reason as Error).message)).toMatch(/dedicated PostgreSQL connection ended/);
+    // The server freed it: another run can take the lock now.
+    const other = await tryAcquireRunLock(fresh.db);
+    expect(other).not.toBeNull();
+    await other!.release();
+    await lock!.release();
+    expect(other!.lost.aborted).toBe(false);
+  });
+
   it('records completed backfill windows and reads them back per ticker', async () => {
     const { db } = await backend.fresh();
     await migrate(db);

@@ -231,6 +231,19 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       secrets,
     };
 
+    // On PostgreSQL the lock lives on one connection: if that connection is cut (a terminated backend, a
+    // network drop), the server frees the lock and another run may start. This run then stops: in-flight
+    // FMP calls are cancelled, the current task is failed, and the remaining tasks are not run.
+    let lockLost: string | null = null;
+    const onLockLost = () => {
+      const reason = lock.lost.reason instanceof Error ? lock.lost.reason.message : String(lock.lost.reason);
+      lockLost = scrub(`lost the run lock (${reason}); stopped so that two syncs never run at once`, secrets);
+      logger.error(lockLost);
+      (client as FmpClient | null)?.abort(new Error(lockLost));
+    };
+    if (lock.lost.aborted) onLockLost();
+    else lock.lost.addEventListener('abort', onLockLost, { once: true });
+
     const tasks: TaskSummary[] = [];
     let fatal: { message: string; task: TaskName } | null = null;
     let universeNote: string | null = null;
@@ -250,7 +263,9 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       }
       let result: TaskResult;
       try {
-        if (fatal !== null && taskName !== 'get_russell_2000_list') {
+        if (lockLost !== null) {
+          result = notRunAfterLockLoss(runId, lockLost);
+        } else if (fatal !== null && taskName !== 'get_russell_2000_list') {
           result = skippedAfterFatal(runId, fatal);
         } else if (taskName === 'get_russell_2000_list') {
           result = await runUniverseTask(ctx, {
@@ -313,6 +328,11 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
           metadata: { runId },
           fatal: null,
         };
+      }
+      if (lockLost !== null && result.status !== 'failed') {
+        result = { ...result, status: 'failed', errorMessage: lockLost };
+      } else if (lockLost !== null && result.errorMessage !== lockLost && !result.metadata.notRunBecause) {
+        result = { ...result, errorMessage: `${lockLost}; ${result.errorMessage ?? ''}`.replace(/; $/, '') };
       }
       const metadata = { ...result.metadata, runId, counts: result.counts };
       const rowsUpdated = result.rowsInserted + result.rowsChanged;
@@ -380,6 +400,20 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
   } finally {
     await lock.release();
   }
+}
+
+function notRunAfterLockLoss(runId: string, message: string): TaskResult {
+  return {
+    status: 'failed',
+    rowsInserted: 0,
+    rowsChanged: 0,
+    tickers: 0,
+    counts: {},
+    errorMessage: `not run: ${message}`,
+    failures: [],
+    metadata: { runId, notRunBecause: message },
+    fatal: null,
+  };
 }
 
 function skippedAfterFatal(runId: string, fatal: { message: string; task: TaskName }): TaskResult {
