@@ -54,8 +54,17 @@ export class RollingWindowBudget {
   private readonly log: StartEntry[] = [];
   private chain: Promise<void> = Promise.resolve();
   private pausedUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * Starts are also spaced `windowMs / requests` apart. The sliding log alone lets each window's budget
+   * leave in one burst and then idle, which keeps every window legal but runs above the plan's rate over
+   * any span that is not a whole number of windows, and hits the server in spikes.
+   */
+  private nextSlot = Number.NEGATIVE_INFINITY;
+  private readonly interval: number;
 
-  constructor(private readonly options: RollingBudgetOptions) {}
+  constructor(private readonly options: RollingBudgetOptions) {
+    this.interval = options.windowMs / options.requests;
+  }
 
   /** Holds every start (of every worker) until `until` on the budget's clock. */
   pauseUntil(until: number): void {
@@ -78,7 +87,7 @@ export class RollingWindowBudget {
   }
 
   private earliestStart(now: number): number {
-    let earliest = this.pausedUntil;
+    let earliest = Math.max(this.pausedUntil, this.nextSlot);
     const { requests, windowMs, safetyMarginMs } = this.options;
     if (this.log.length >= requests) {
       const oldest = this.log[this.log.length - requests]!;
@@ -99,6 +108,9 @@ export class RollingWindowBudget {
       await this.options.sleep(Math.ceil(wait), signal);
     }
     const entry: StartEntry = { start: this.options.clock(), end: undefined };
+    // Advance from the planned slot, not from the actual start, so timer lateness does not accumulate
+    // into a lower rate; after an idle spell the next slot is simply one interval from now.
+    this.nextSlot = Math.max(this.nextSlot + this.interval, entry.start);
     this.log.push(entry);
     if (this.log.length > this.options.requests * 2)
       this.log.splice(0, this.log.length - this.options.requests);

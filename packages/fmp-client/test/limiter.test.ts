@@ -59,6 +59,22 @@ describe('RollingWindowBudget', () => {
     expect(starts.length).toBeGreaterThanOrEqual(0.95 * 300 * 10);
   });
 
+  it('spaces starts evenly instead of spending each window in one burst, so any span runs at the plan rate', async () => {
+    const { time, clock, sleep } = virtualTime();
+    const budget = new RollingWindowBudget({
+      requests: 300,
+      windowMs: 60_000,
+      safetyMarginMs: 1_000,
+      clock,
+      sleep,
+    });
+    const starts = await runFor(budget, time, 10 * 60_000, true);
+    // A quarter window holds a quarter of the budget (a burst-then-idle limiter puts all 300 in one).
+    expect(maxInRollingWindow(starts, 15_000)).toBeLessThanOrEqual(75 + 1);
+    // And a span of 1.5 windows holds no more than 1.5 budgets: the plan's rate, not above it.
+    expect(maxInRollingWindow(starts, 90_000)).toBeLessThanOrEqual(450 + 1);
+  });
+
   it('bounds requests still in flight by start + safety margin and still reaches 95%', async () => {
     const { time, clock, sleep } = virtualTime();
     const budget = new RollingWindowBudget({

@@ -165,7 +165,8 @@ describe('429 pause with fake timers (the defaults)', () => {
       expectedPauseMs + 100,
     );
     expect(arrivals).toHaveLength(sent);
-    await advanceUntil(() => finished, 1_000);
+    // The default budget spaces starts 200 ms apart (300 per minute): 20 more calls take about 4 s.
+    await advanceUntil(() => finished, 6_000);
     await batch;
     expect(arrivals).toHaveLength(21);
     expect(Math.min(...arrivals.slice(sent)) - t0).toBeGreaterThanOrEqual(expectedPauseMs);

@@ -18,6 +18,8 @@ export class BatchWriter<R, M = never> {
   private markers: M[] = [];
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  /** Batches handed to flush() and not yet stored. */
+  private pending = 0;
 
   constructor(
     private readonly write: (rows: R[]) => Promise<WriteCounts>,
@@ -29,12 +31,23 @@ export class BatchWriter<R, M = never> {
     return this.failure;
   }
 
-  /** Adds rows (and markers that become durable with them); waits when a batch is due, for back-pressure. */
+  /**
+   * Adds rows (and markers that become durable with them). Back-pressure: once a full batch is buffered,
+   * the caller waits until no write is in flight and then writes it, so at most one batch is being written
+   * while the next fills, and fetches cannot outrun the database (memory stays bounded).
+   */
   async add(rows: readonly R[], markers: readonly M[] = []): Promise<void> {
     if (this.failure !== null) throw this.failure;
     for (const r of rows) this.rows.push(r);
     for (const m of markers) this.markers.push(m);
-    if (this.rows.length >= this.batchSize) await this.flush();
+    while (this.rows.length >= this.batchSize) {
+      if (this.pending === 0) {
+        await this.flush();
+        return;
+      }
+      await this.chain.catch(() => undefined);
+      if (this.failure !== null) throw this.failure;
+    }
   }
 
   /** Writes whatever is buffered; rethrows the first write failure. */
@@ -43,6 +56,7 @@ export class BatchWriter<R, M = never> {
     const markers = this.markers;
     this.rows = [];
     this.markers = [];
+    this.pending++;
     this.chain = this.chain.then(async () => {
       if (this.failure !== null) throw this.failure;
       if (rows.length === 0 && markers.length === 0) return;
@@ -58,6 +72,8 @@ export class BatchWriter<R, M = never> {
       } catch (error) {
         this.failure = error;
         throw error;
+      } finally {
+        this.pending--;
       }
     });
     return this.chain;
