@@ -16,12 +16,16 @@ function childEntry(name: string): string {
 }
 
 /**
- * Forks a child with this process's own Node flags (`--conditions=@smartstock/source --import tsx`), so it runs
- * the workspace packages from source exactly as the bench does. Its stdout goes to our stderr: stdout is
- * reserved for the report.
+ * Forks a child with this process's own Node flags (`--import tsx` for the child's own entry file). Its
+ * stdout goes to our stderr: stdout is reserved for the report. The pipeline child drops the
+ * `@smartstock/source` condition: it runs the BUILT packages (dist/), as the CLI and the Action do, so its
+ * CPU and memory are not those of an in-process TypeScript transpiler compiling the generated Prisma client.
  */
-function forkChild(name: string): ChildProcess {
-  return fork(childEntry(name), [], { stdio: ['ignore', 2, 2, 'ipc'], execArgv: process.execArgv });
+function forkChild(name: string, options: { built?: boolean } = {}): ChildProcess {
+  const execArgv = options.built
+    ? process.execArgv.filter((arg) => !arg.startsWith('--conditions'))
+    : process.execArgv;
+  return fork(childEntry(name), [], { stdio: ['ignore', 2, 2, 'ipc'], execArgv });
 }
 
 function nextMessage<T extends { type: string }>(child: ChildProcess, what: string): Promise<T> {
@@ -95,7 +99,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
 
 /** Runs the pipeline once in a fresh child process and returns what it measured. */
 export async function runPipelineProcess(config: PipelineRunConfig): Promise<PipelineRunResult> {
-  const child = forkChild('pipeline-process.ts');
+  const child = forkChild('pipeline-process.ts', { built: true });
   const answer = nextMessage<PipelineChildMessage>(child, 'the pipeline process');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.send({ type: 'run', config });

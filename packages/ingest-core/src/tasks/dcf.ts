@@ -3,8 +3,7 @@ import type { DcfValue, FmpClient } from '@smartstock/fmp-client';
 import { BatchWriter } from '../batch-writer.js';
 import { runPool } from '../pool.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, OutcomeTracker } from './outcomes.js';
-import { decideStatus } from './status.js';
+import { classifyError, finishTask, OutcomeTracker } from './outcomes.js';
 
 export const DCF_TASK = 'ingest_all_dcf' as const;
 export const DCF_SOURCE = 'fmp';
@@ -139,37 +138,15 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
       }
     }
   }
-  const logProblem = await tracker.settle();
-  if (logProblem) ctx.logger.error(logProblem, { task: DCF_TASK });
-  const decision = decideStatus({
+  return finishTask(ctx, DCF_TASK, {
+    tracker,
+    writer,
     tickers: tickers.length,
-    counts: tracker.counts,
     abortReason,
     expectsRows: false,
-    rowsWritten: writer.written,
     failureThreshold: options.failureThreshold,
-  });
-  Object.assign(metadata, {
-    mode: modeUsed,
-    tickers: tickers.length,
-    counts: { ...tracker.counts },
-    rowsWritten: writer.written,
-    rowsInserted: writer.inserted,
-    rowsChanged: writer.updated,
-    ...(abortReason !== null
-      ? { abortedBecause: abortReason, notProcessed: tickers.length - tracker.done }
-      : {}),
-    ...(logProblem ? { failedLogError: logProblem } : {}),
-  });
-  return {
-    status: decision.status,
-    rowsInserted: writer.inserted,
-    rowsChanged: writer.updated,
-    tickers: tickers.length,
-    counts: { ...tracker.counts },
-    errorMessage: decision.reason,
-    failures: tracker.failures,
-    metadata,
     fatal,
-  };
+    metadata,
+    extraMetadata: { mode: modeUsed },
+  });
 }

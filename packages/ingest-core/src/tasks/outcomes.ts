@@ -7,7 +7,8 @@ import {
   type TaskFailure,
   type TaskName,
 } from '../summary.js';
-import type { TaskContext } from './context.js';
+import type { TaskContext, TaskResult } from './context.js';
+import { decideStatus } from './status.js';
 
 export interface ClassifiedError {
   outcome: 'skipped' | 'failed';
@@ -86,4 +87,64 @@ export class OutcomeTracker {
       ? `could not append to ${this.ctx.failedLog.path}: ${String((rejected as PromiseRejectedResult).reason)}`
       : null;
   }
+}
+
+/** What finishTask needs of a task's batch writer. */
+interface WriterTotals {
+  written: number;
+  inserted: number;
+  updated: number;
+}
+
+/**
+ * Ends a ticker task the same way for prices and DCF: settles the failed-ingestion log, decides the status,
+ * records the counts in the metadata and builds the result runDailySync logs.
+ */
+export async function finishTask(
+  ctx: TaskContext,
+  task: TaskName,
+  parts: {
+    tracker: OutcomeTracker;
+    writer: WriterTotals;
+    tickers: number;
+    abortReason: string | null;
+    expectsRows: boolean;
+    failureThreshold: number;
+    fatal: { message: string } | null;
+    metadata: Record<string, unknown>;
+    extraMetadata?: Record<string, unknown>;
+  },
+): Promise<TaskResult> {
+  const { tracker, writer, tickers, abortReason, metadata } = parts;
+  const logProblem = await tracker.settle();
+  if (logProblem) ctx.logger.error(logProblem, { task });
+  const decision = decideStatus({
+    tickers,
+    counts: tracker.counts,
+    abortReason,
+    expectsRows: parts.expectsRows,
+    rowsWritten: writer.written,
+    failureThreshold: parts.failureThreshold,
+  });
+  Object.assign(metadata, {
+    tickers,
+    counts: { ...tracker.counts },
+    rowsWritten: writer.written,
+    rowsInserted: writer.inserted,
+    rowsChanged: writer.updated,
+    ...parts.extraMetadata,
+    ...(abortReason !== null ? { abortedBecause: abortReason, notProcessed: tickers - tracker.done } : {}),
+    ...(logProblem ? { failedLogError: logProblem } : {}),
+  });
+  return {
+    status: decision.status,
+    rowsInserted: writer.inserted,
+    rowsChanged: writer.updated,
+    tickers,
+    counts: { ...tracker.counts },
+    errorMessage: decision.reason,
+    failures: tracker.failures,
+    metadata,
+    fatal: parts.fatal,
+  };
 }

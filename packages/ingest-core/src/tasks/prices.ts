@@ -11,8 +11,10 @@ import { addDays, type SyncWindow } from '../calendar.js';
 import { runPool } from '../pool.js';
 import { type Chunk, chunkWindow } from './chunks.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, OutcomeTracker } from './outcomes.js';
-import { decideStatus } from './status.js';
+import { classifyError, finishTask, OutcomeTracker } from './outcomes.js';
+
+/** In-flight history calls during a backfill (see the memory note in runPricesTask). */
+export const BACKFILL_MAX_CONCURRENCY = 10;
 
 export const PRICES_TASK = 'ingest_market_data' as const;
 export const PRICE_SOURCE = 'fmp';
@@ -196,8 +198,17 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
     return r.invalid;
   };
 
+  // A history call returns up to ~1,260 bars, 250 times a nightly one: with 50 of them in flight the
+  // responses, not the database batches, decide the process's memory. Ten in flight still outrun every FMP
+  // plan (3,000 calls a minute is 50 a second; a history call takes longer than 200 ms), so a backfill
+  // caps its concurrency instead of its memory growing with the setting.
+  const concurrency = options.backfill
+    ? Math.min(options.concurrency, BACKFILL_MAX_CONCURRENCY)
+    : options.concurrency;
+  metadata.concurrency = concurrency;
+
   const perSymbol = async (client: FmpClient, list: readonly string[]) => {
-    await runPool(list, options.concurrency, async (ticker, _i, pool) => {
+    await runPool(list, concurrency, async (ticker, _i, pool) => {
       if (abortReason !== null) return pool.stop();
       const done = completed.get(ticker) ?? [];
       const todo = chunks.filter((c) => !done.some((d) => d.from <= c.from && d.to >= c.to));
@@ -338,42 +349,21 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       }
     }
   }
-  const logProblem = await tracker.settle();
-  if (logProblem) ctx.logger.error(logProblem, { task: PRICES_TASK });
-
-  const decision = decideStatus({
+  return finishTask(ctx, PRICES_TASK, {
+    tracker,
+    writer,
     tickers: tickers.length,
-    counts: tracker.counts,
     abortReason,
     expectsRows: window.closedSessions.length > 0 && calls > 0,
-    rowsWritten: writer.written,
     failureThreshold: options.failureThreshold,
-  });
-  Object.assign(metadata, {
-    mode: modeUsed,
-    tickers: tickers.length,
-    counts: { ...tracker.counts },
-    rowsWritten: writer.written,
-    rowsInserted: writer.inserted,
-    rowsChanged: writer.updated,
-    batches: writer.batches,
-    invalidRowsDropped,
-    splitsDetected: splits,
-    ...(options.backfill ? { backfill: { chunks: chunks.length, windowsSkipped } } : {}),
-    ...(abortReason !== null
-      ? { abortedBecause: abortReason, notProcessed: tickers.length - tracker.done }
-      : {}),
-    ...(logProblem ? { failedLogError: logProblem } : {}),
-  });
-  return {
-    status: decision.status,
-    rowsInserted: writer.inserted,
-    rowsChanged: writer.updated,
-    tickers: tickers.length,
-    counts: { ...tracker.counts },
-    errorMessage: decision.reason,
-    failures: tracker.failures,
-    metadata,
     fatal,
-  };
+    metadata,
+    extraMetadata: {
+      mode: modeUsed,
+      batches: writer.batches,
+      invalidRowsDropped,
+      splitsDetected: splits,
+      ...(options.backfill ? { backfill: { chunks: chunks.length, windowsSkipped } } : {}),
+    },
+  });
 }

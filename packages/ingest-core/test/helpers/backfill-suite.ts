@@ -49,6 +49,8 @@ export function defineBackfillSuite(kind: BackendKind): void {
         expect(first.tasks[0]!.rowsInserted).toBe(expected);
         expect(await priceTable(t.db)).toHaveLength(expected);
         expect((await getCompletedWindows(t.db, tickers)).length).toBe(15);
+        // History calls are large: a backfill keeps at most 10 in flight whatever the configured concurrency.
+        expect(first.tasks[0]!.metadata.concurrency).toBe(10);
 
         sandbox.resetCounters();
         const again = await runDailySync(deps, { tickers, from, to, tasks: ['prices'] });
