@@ -184,15 +184,33 @@ function upsertSql(spec: UpsertSpec<unknown>, source: string): string {
   FROM up`;
 }
 
+/**
+ * Row indexes in key order (stable). Writing in key order means two batches written at the same time take
+ * their row locks in the same order, so they can wait for each other but never deadlock; it also keeps
+ * B-tree inserts local.
+ */
+function keyOrder<Row>(spec: UpsertSpec<Row>, rows: readonly Row[]): number[] {
+  const keys = rows.map((row) => (row !== null && typeof row === 'object' ? spec.keyOf(row) : ''));
+  return rows.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+}
+
 // Validation runs inside the generator: on PostgreSQL it overlaps with the server's work on the COPY stream,
-// and a bad row aborts the COPY, so the transaction rolls back and nothing is written.
-function* copyPieces<Row>(spec: UpsertSpec<Row>, rows: readonly Row[], start: number, end: number) {
+// and a bad row aborts the COPY, so the transaction rolls back and nothing is written. Errors name the row's
+// index in the caller's array, whatever the key order it is written in.
+function* copyPieces<Row>(
+  spec: UpsertSpec<Row>,
+  rows: readonly Row[],
+  order: readonly number[],
+  start: number,
+  end: number,
+) {
   for (let from = start; from < end; from += COPY_PIECE_ROWS) {
     let piece = '';
     const to = Math.min(end, from + COPY_PIECE_ROWS);
     for (let i = from; i < to; i++) {
-      const row = rows[i]!;
-      spec.validate(row, i);
+      const index = order[i]!;
+      const row = rows[index]!;
+      spec.validate(row, index);
       piece += spec.line(row);
     }
     yield piece;
@@ -210,12 +228,13 @@ async function upsertViaCopy<Row>(
   );
   const sql = upsertSql(spec as UpsertSpec<unknown>, spec.stage);
   const names = spec.columns.map(([name]) => name);
+  const order = keyOrder(spec, rows);
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
     if (start > 0) await tx.exec(`TRUNCATE ${spec.stage}`);
     await tx.copyIn(
       spec.stage,
       names,
-      copyPieces(spec, rows, start, Math.min(rows.length, start + CHUNK_ROWS)),
+      copyPieces(spec, rows, order, start, Math.min(rows.length, start + CHUNK_ROWS)),
     );
     const [result] = await tx.query<WriteResult>(sql);
     total.inserted += result?.inserted ?? 0;
@@ -233,7 +252,7 @@ async function upsertViaUnnest<Row>(
   const source = `unnest(${spec.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS s(${spec.columns
     .map(([name]) => name)
     .join(', ')})`;
-  const cells = rows.map((row) => spec.cells(row));
+  const cells = keyOrder(spec, rows).map((i) => spec.cells(rows[i]!));
   const arrays = spec.columns.map((_, i) => cells.map((row) => row[i]));
   const [result] = await tx.query<WriteResult>(upsertSql(spec as UpsertSpec<unknown>, source), arrays);
   return result ?? { inserted: 0, updated: 0 };

@@ -1,3 +1,4 @@
+export { BatchWriter, DEFAULT_WRITES_IN_FLIGHT, type WriteCounts } from './batch-writer.js';
 export {
   addDays,
   closeHour,
