@@ -3,7 +3,7 @@ import type { DcfValue, FmpClient } from '@smartstock/fmp-client';
 import { BatchWriter } from '../batch-writer.js';
 import { runPool } from '../pool.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, finishTask, OutcomeTracker } from './outcomes.js';
+import { classifyError, finishTask, handleTickerError, OutcomeTracker } from './outcomes.js';
 
 export const DCF_TASK = 'ingest_all_dcf' as const;
 export const DCF_SOURCE = 'fmp';
@@ -60,17 +60,13 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
           });
         } else tracker.record(ticker, best ? 'ok' : 'no_data');
       } catch (error) {
-        if (writer.error !== null && error === writer.error) {
-          writeFailed(error);
-          return pool.stop();
-        }
-        const c = classifyError(error, ctx.secrets);
-        if (c.fatal) {
-          abort(c.message, true);
-          return pool.stop();
-        }
-        if (c.aborted && abortReason !== null) return;
-        tracker.record(ticker, c.outcome, { httpStatus: c.httpStatus, message: c.message });
+        const stop = handleTickerError(ctx, tracker, ticker, error, {
+          writeError: writer.error,
+          stopped: () => abortReason !== null,
+          abort,
+          writeFailed,
+        });
+        if (stop) return pool.stop();
       }
     });
   };

@@ -148,3 +148,34 @@ export async function finishTask(
     fatal: parts.fatal,
   };
 }
+
+/**
+ * The catch of a per-ticker worker, shared by prices and DCF. A failed batch write or a fatal FMP error
+ * (auth, bandwidth) ends the task; a call cancelled because the task already stopped is nobody's outcome;
+ * anything else is this ticker's outcome. Returns true when the worker pool must stop.
+ */
+export function handleTickerError(
+  ctx: TaskContext,
+  tracker: OutcomeTracker,
+  ticker: string,
+  error: unknown,
+  task: {
+    writeError: unknown;
+    stopped: () => boolean;
+    abort: (message: string, fatal: boolean) => void;
+    writeFailed: (error: unknown) => void;
+  },
+): boolean {
+  if (task.writeError !== null && error === task.writeError) {
+    task.writeFailed(error);
+    return true;
+  }
+  const c = classifyError(error, ctx.secrets);
+  if (c.fatal) {
+    task.abort(c.message, true);
+    return true;
+  }
+  if (c.aborted && task.stopped()) return false;
+  tracker.record(ticker, c.outcome, { httpStatus: c.httpStatus, message: c.message });
+  return false;
+}

@@ -11,7 +11,7 @@ import { addDays, type SyncWindow } from '../calendar.js';
 import { runPool } from '../pool.js';
 import { type Chunk, chunkWindow } from './chunks.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, finishTask, OutcomeTracker } from './outcomes.js';
+import { classifyError, finishTask, handleTickerError, OutcomeTracker } from './outcomes.js';
 
 /** In-flight history calls during a backfill (see the memory note in runPricesTask). */
 export const BACKFILL_MAX_CONCURRENCY = 10;
@@ -107,6 +107,8 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
     }
     ctx.logger.error('prices task aborted', { task: PRICES_TASK, reason: message });
   };
+  const writeFailed = (error: unknown) =>
+    abort(`could not write prices: ${String((error as Error)?.message ?? error)}`, false);
 
   // Stored closes on the window's days, for split detection (a small window: the nightly 5 days).
   const stored = new Map<string, Map<string, number>>();
@@ -224,17 +226,13 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
         else if (r.rows > 0 || todo.length === 0) tracker.record(ticker, 'ok');
         else tracker.record(ticker, 'no_data');
       } catch (error) {
-        if (writer.error !== null && error === writer.error) {
-          abort(`could not write prices: ${String((error as Error).message ?? error)}`, false);
-          return pool.stop();
-        }
-        const c = classifyError(error, ctx.secrets);
-        if (c.fatal) {
-          abort(c.message, true);
-          return pool.stop();
-        }
-        if (c.aborted && abortReason !== null) return;
-        tracker.record(ticker, c.outcome, { httpStatus: c.httpStatus, message: c.message });
+        const stop = handleTickerError(ctx, tracker, ticker, error, {
+          writeError: writer.error,
+          stopped: () => abortReason !== null,
+          abort,
+          writeFailed,
+        });
+        if (stop) return pool.stop();
       }
     });
   };
@@ -282,7 +280,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       try {
         await writer.add(rows);
       } catch (error) {
-        abort(`could not write prices: ${String((error as Error).message ?? error)}`, false);
+        writeFailed(error);
         break;
       }
       ctx.onProgress?.({
@@ -345,7 +343,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       try {
         await writer.flush();
       } catch (error) {
-        abort(`could not write prices: ${String((error as Error).message ?? error)}`, false);
+        writeFailed(error);
       }
     }
   }
