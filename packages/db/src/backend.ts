@@ -19,8 +19,8 @@ export interface Executor {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Several statements, no parameters (migration scripts). */
   exec(sql: string): Promise<void>;
-  /** Loads PostgreSQL COPY text format into `table (columns)`. */
-  copyIn(table: string, columns: readonly string[], chunks: Iterable<string>): Promise<void>;
+  /** Loads one stream in PostgreSQL's binary COPY format (header to trailer) into `table (columns)`. */
+  copyIn(table: string, columns: readonly string[], chunks: Iterable<Uint8Array>): Promise<void>;
 }
 
 /** A connection of its own (PostgreSQL: a dedicated, non-pooled client; embedded: the one instance). */
@@ -57,13 +57,4 @@ export function backendOf(db: Database): Backend {
     );
   }
   return backend;
-}
-
-/** PostgreSQL's COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
-export function copyField(value: string | number | null): string {
-  if (value === null) return '\\N';
-  if (typeof value === 'number') return String(value);
-  return value.replace(/[\\\t\n\r]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-  );
 }

@@ -24,7 +24,9 @@ function executor(target: Queryable): Executor {
     async copyIn(table, columns, chunks) {
       // PGlite reads COPY input from a Blob mounted at /dev/blob.
       const blob = new Blob([...chunks]);
-      await target.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob });
+      await target.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT binary)`, [], {
+        blob,
+      });
     },
   };
 }

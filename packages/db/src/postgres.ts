@@ -52,8 +52,11 @@ function executor(client: pg.ClientBase): Executor {
       await client.query(sql);
     },
     async copyIn(table, columns, chunks) {
-      const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
-      await pipeline(Readable.from(chunks), client.query(copyStreams.from(sql)));
+      const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT binary)`;
+      const buffers = (function* () {
+        for (const chunk of chunks) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      })();
+      await pipeline(Readable.from(buffers), client.query(copyStreams.from(sql)));
     },
   };
 }

@@ -1,4 +1,5 @@
-import { backendOf, copyField, type Database, type Executor } from './backend.js';
+import { backendOf, type Database, type Executor } from './backend.js';
+import { BinaryCopyWriter } from './copy-binary.js';
 import { DatabaseError, errorMessage } from './errors.js';
 import {
   checkDate,
@@ -56,8 +57,8 @@ interface UpsertSpec<Row> {
   validate(row: Row, index: number): void;
   /** The row's values in column order (validated rows only). */
   cells(row: Row): Cell[];
-  /** The row as one line of COPY text (validated rows only). */
-  line(row: Row): string;
+  /** Writes the row as one binary COPY tuple, in `columns` order (validated rows only). */
+  encode(row: Row, out: BinaryCopyWriter): void;
   keyOf(row: Row): string;
 }
 
@@ -69,17 +70,6 @@ const SMALL_BATCH = 1_000;
 const COPY_PIECE_ROWS = 2_000;
 /** PostgreSQL's "ON CONFLICT DO UPDATE command cannot affect row a second time". */
 const CARDINALITY_VIOLATION = '21000';
-
-const num = (value: number | null): string => (value === null ? '\\N' : String(value));
-const escapedSources = new Map<string, string>();
-const text = (value: string): string => {
-  let escaped = escapedSources.get(value);
-  if (escaped === undefined) {
-    escaped = copyField(value);
-    if (escapedSources.size < 1_000) escapedSources.set(value, escaped);
-  }
-  return escaped;
-};
 
 const PRICES: UpsertSpec<PriceRow> = {
   what: 'price',
@@ -131,11 +121,20 @@ const PRICES: UpsertSpec<PriceRow> = {
     r.changePercent ?? null,
     r.source,
   ],
-  // Ticker and date are validated to need no escaping; numbers print as PostgreSQL reads them back exactly.
-  line: (r) =>
-    `${r.ticker}\t${r.date}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${num(r.vwap ?? null)}\t${num(
-      r.change ?? null,
-    )}\t${num(r.changePercent ?? null)}\t${text(r.source)}\n`,
+  encode: (r, out) =>
+    out
+      .tuple(11)
+      .text(r.ticker)
+      .date(r.date)
+      .float8(r.open)
+      .float8(r.high)
+      .float8(r.low)
+      .float8(r.close)
+      .int8(r.volume)
+      .float8(r.vwap ?? null)
+      .float8(r.change ?? null)
+      .float8(r.changePercent ?? null)
+      .text(r.source),
   keyOf: (r) => `${r.ticker}|${r.date}`,
 };
 
@@ -165,7 +164,14 @@ const DCF: UpsertSpec<DcfRow> = {
     checkSource(context, row.source);
   },
   cells: (r) => [r.ticker, r.date, r.dcf, r.stockPrice ?? null, r.source],
-  line: (r) => `${r.ticker}\t${r.date}\t${r.dcf}\t${num(r.stockPrice ?? null)}\t${text(r.source)}\n`,
+  encode: (r, out) =>
+    out
+      .tuple(5)
+      .text(r.ticker)
+      .date(r.date)
+      .float8(r.dcf)
+      .float8(r.stockPrice ?? null)
+      .text(r.source),
   keyOf: (r) => r.ticker,
 };
 
@@ -203,18 +209,19 @@ function* copyPieces<Row>(
   order: readonly number[],
   start: number,
   end: number,
-) {
+): Generator<Uint8Array> {
+  const out = new BinaryCopyWriter();
   for (let from = start; from < end; from += COPY_PIECE_ROWS) {
-    let piece = '';
     const to = Math.min(end, from + COPY_PIECE_ROWS);
     for (let i = from; i < to; i++) {
       const index = order[i]!;
       const row = rows[index]!;
       spec.validate(row, index);
-      piece += spec.line(row);
+      spec.encode(row, out);
     }
-    yield piece;
+    if (to < end) yield out.take();
   }
+  yield out.end();
 }
 
 async function upsertViaCopy<Row>(

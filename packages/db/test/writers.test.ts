@@ -148,6 +148,55 @@ describe.each(testBackends())('bulk writers on $name', (backend) => {
   });
 
   it.each([
+    ['a small batch', 12],
+    ['a large batch (binary COPY)', 2_500],
+  ])('stores extreme values bit for bit in %s', async (_label, size) => {
+    const db = await migrated();
+    const edge: PriceRow[] = [
+      {
+        ...bars(1)[0]!,
+        ticker: 'EDGE',
+        date: '1900-01-01',
+        open: 5e-324,
+        high: Number.MAX_VALUE,
+        low: -1234.5678,
+      },
+      {
+        ...bars(1)[0]!,
+        ticker: 'EDGE',
+        date: '2024-02-29',
+        close: 0.1 + 0.2,
+        volume: Number.MAX_SAFE_INTEGER,
+      },
+      {
+        ...bars(1)[0]!,
+        ticker: 'EDGE',
+        date: '2999-12-31',
+        volume: 0,
+        vwap: null,
+        change: null,
+        source: 'fmp·eod ✓',
+      },
+    ];
+    const rows = [...bars(size - edge.length), ...edge];
+    await writePrices(db, rows);
+    const stored = await readPrices(db, { tickers: ['EDGE'], from: '1900-01-01', to: '2999-12-31' });
+    expect(stored).toEqual(edge);
+  });
+
+  it('stores a negative zero as zero, as the text format did', async () => {
+    const db = await migrated();
+    const rows = bars(2_000).map((r) => ({ ...r, change: -0 }));
+    await writePrices(db, rows);
+    const [row] = await readPrices(db, {
+      tickers: [rows[0]!.ticker],
+      from: rows[0]!.date,
+      to: rows[0]!.date,
+    });
+    expect(Object.is(row!.change, 0)).toBe(true);
+  });
+
+  it.each([
     ['a NaN price', { open: Number.NaN }, 'open must be a finite number'],
     ['an infinite price', { close: Number.POSITIVE_INFINITY }, 'close must be a finite number'],
     ['a date that does not exist', { date: '2024-02-30' }, 'date must be a calendar date'],
