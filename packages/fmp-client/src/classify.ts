@@ -115,6 +115,12 @@ export function classifyStatus(input: ClassifyInput): FmpError {
   if (status === 401 || status === 403) return errorFromKind('auth', input);
   if (status === 429) return errorFromKind(kind === 'bandwidth' ? 'bandwidth' : 'rate', input);
   if (status === 402) return errorFromKind(kind === 'plan-symbol' ? 'plan-symbol' : 'plan-endpoint', input);
+  if (status >= 300 && status < 400) {
+    return new FmpBadRequestError(
+      `${head}: a redirect, not followed (the apikey header goes to the configured origin only); check the base URL`,
+      base,
+    );
+  }
   if (status === 404) return new FmpNotFoundError(`${head} not found (wrong or removed path)${tail}`, base);
   if (status >= 500) return new FmpServerError(`${head} server error${tail}`, base);
   return new FmpBadRequestError(`${head} request rejected${tail}`, base);

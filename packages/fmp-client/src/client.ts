@@ -1,4 +1,4 @@
-import { ofetch } from 'ofetch';
+import { createFetch } from 'ofetch';
 import {
   classifyErrorBody,
   classifyStatus,
@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import { type BudgetTicket, type Clock, defaultSleep, RequestLimiter, type Sleep } from './limiter.js';
 import { redact, rootCode, sanitizeError } from './redact.js';
+import { createNodeFetch } from './transport.js';
 import type {
   DailyBar,
   DcfValue,
@@ -135,6 +136,8 @@ class FmpHttpClient implements FmpClient {
   private readonly rateLimitPauseMs: number;
   private readonly rateLimitAttempts: number;
   private readonly internal: Internal;
+  /** ofetch over our own node:http transport (see transport.ts for why not the built-in fetch). */
+  private readonly http = createFetch({ fetch: createNodeFetch() as typeof fetch });
   private readonly counters = {
     requests: 0,
     retries: 0,
@@ -412,7 +415,7 @@ class FmpHttpClient implements FmpClient {
     let body: string;
     let retryAfter: string | null;
     try {
-      const response = await ofetch.raw(url.href, {
+      const response = await this.http.raw(url.href, {
         method: 'GET',
         headers: { apikey: this.apiKey, accept: 'application/json, text/csv;q=0.9, */*;q=0.5' },
         responseType: 'text',

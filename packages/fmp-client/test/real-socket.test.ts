@@ -5,7 +5,7 @@ import { createFmpClient, FmpAuthError, FmpNetworkError } from '../src/index.js'
 import { API_KEY, capturingLogger } from './helpers.js';
 import { expectNoSecret, renderings } from './secret-check.js';
 
-// Real undici errors (not msw's) are where request headers could ride along: check them on loopback.
+// Real socket errors (not msw's) are where request headers could ride along: check them on loopback.
 let server: Server;
 let origin: string;
 const seenKeys: (string | undefined)[] = [];
@@ -21,6 +21,11 @@ beforeAll(async () => {
       return;
     }
     if (symbol === 'HANG') return;
+    if (symbol === 'MOVED') {
+      res.writeHead(301, { location: 'https://elsewhere.example/stable/discounted-cash-flow' });
+      res.end();
+      return;
+    }
     res.writeHead(401, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ 'Error Message': 'Invalid API KEY. Feel free to create a Free API Key.' }));
   });
@@ -54,6 +59,14 @@ describe('against a real loopback socket', () => {
     expect(error).toMatchObject({ code: 'NETWORK', attempts: 2 });
     expectNoSecret(renderings(error), API_KEY);
     expectNoSecret(logger.lines, API_KEY);
+  });
+
+  it('a redirect is not followed: the call fails naming it, and the key goes nowhere else', async () => {
+    const { c } = client();
+    const error = await c.getDcf('MOVED').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BAD_REQUEST', status: 301 });
+    expect((error as Error).message).toContain('a redirect, not followed');
+    expect(seenUrls.filter((u) => u.includes('MOVED'))).toHaveLength(1);
   });
 
   it('a connection refused is a network error too', async () => {

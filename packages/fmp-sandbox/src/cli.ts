@@ -13,7 +13,7 @@ Options:
   --seed <n>             market and fault seed (default 1)
   --rpm <n>              requests per rolling window, 0 = unlimited (default 0)
   --rate-window-ms <n>   length of the rolling window (default 60000)
-  --latency-ms <n>       added to every answer (default 0)
+  --latency-ms <n>       time from a request's arrival to its answer (default 0)
   --plan <name>          starter | premium | ultimate (default ultimate; bulk endpoints need ultimate)
   --api-key <key>        key the API requires (default sandbox-key)
   --faults <spec>        e.g. "5xx=0.05,429=0.02,timeout=0.005,reset=0.01,malformed=0.01,error200=0.005,badrows=0.01"

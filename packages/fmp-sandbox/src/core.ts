@@ -42,7 +42,7 @@ export interface SandboxCoreOptions {
   rateWindowMs?: number;
   /** When true, requests answered 429 also occupy the window (default false: only admitted ones do). */
   countRejected?: boolean;
-  /** Added to every answer, in ms (default 0). */
+  /** Time from a request's arrival to its answer, in ms (default 0): the sandbox's own work is inside it. */
   latencyMs?: number;
   faults?: FaultRates | string;
   /** Length of a 429 burst: the faulted request plus the next ones (default 3). */

@@ -59,6 +59,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let stopped = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // The latency is the time from the request's arrival to its answer, as a client sees a server's: the
+    // sandbox's own work is part of it, not added to it (a busy sandbox would otherwise look like a slow API).
+    const arrived = performance.now();
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     if (req.method !== 'POST') req.resume();
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
@@ -80,11 +83,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.writeHead(reply.status, reply.headers);
       res.end(req.method === 'HEAD' ? undefined : reply.body);
     };
-    if (reply.delayMs > 0) {
+    const delayMs = reply.delayMs - (performance.now() - arrived);
+    if (delayMs >= 1) {
       const t = setTimeout(() => {
         timers.delete(t);
         send();
-      }, reply.delayMs);
+      }, delayMs);
       timers.add(t);
     } else {
       send();

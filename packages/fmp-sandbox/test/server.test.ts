@@ -105,6 +105,21 @@ describe('the loopback server', () => {
     sandbox.update({ faults: 'none' });
   });
 
+  it('answers latencyMs after the request arrived, with or without work of its own', async () => {
+    sandbox.update({ latencyMs: 120 });
+    try {
+      for (const path of ['/stable/stock-list', '/stable/historical-price-eod/full?symbol=NOPE']) {
+        const started = performance.now();
+        const answer = await rawGet(`${sandbox.url}${path}`, { apikey: sandbox.apiKey });
+        expect(answer.status).toBe(200);
+        // Timers may fire up to a millisecond early.
+        expect(performance.now() - started).toBeGreaterThanOrEqual(119);
+      }
+    } finally {
+      sandbox.update({ latencyMs: 0 });
+    }
+  });
+
   it('never answers a hanging request; the client times out', async () => {
     sandbox.update({ faults: 'timeout=1' });
     await expect(rawGet(`${sandbox.url}/stable/stock-list`, { apikey: sandbox.apiKey }, 300)).rejects.toThrow(
