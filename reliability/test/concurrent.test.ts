@@ -2,7 +2,8 @@ import type { Sandbox } from '@smartstock/fmp-sandbox';
 import { syncSummarySchema } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend, createBackend } from './helpers/backends.js';
-import { assertCliBuilt, runCli, startCli } from './helpers/cli.js';
+import { assertCliBuilt, startCli } from './helpers/cli.js';
+import { referenceRun } from './helpers/reference.js';
 import { type DataTables, readDataTables, readSyncLogs } from './helpers/tables.js';
 import { fmpEnv, pastWindow, startWorld, syncArgs, type Window } from './helpers/world.js';
 
@@ -20,13 +21,7 @@ for (const backendName of BACKENDS) {
       sandbox = await startWorld({ latencyMs: 80 });
       backend = await createBackend(backendName, 'concurrent');
       window = pastWindow();
-      const target = await backend.fresh('reference');
-      const result = await runCli(syncArgs(sandbox, target, window, ['--concurrency', '50']), {
-        env: fmpEnv(sandbox, target),
-        cwd: target.dataDir,
-      });
-      expect(result.code, result.stderr).toBe(0);
-      reference = await target.withDb(readDataTables);
+      reference = (await referenceRun(backend, sandbox, window, ['--concurrency', '50'])).tables;
     });
 
     afterAll(async () => {

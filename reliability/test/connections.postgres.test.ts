@@ -3,6 +3,7 @@ import { syncSummarySchema } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, createBackend, withAdmin } from './helpers/backends.js';
 import { assertCliBuilt, lastProgress, runCli, startCli } from './helpers/cli.js';
+import { referenceRun } from './helpers/reference.js';
 import { type DataTables, readDataTables, readSyncLogs } from './helpers/tables.js';
 import { fmpEnv, pastWindow, startWorld, syncArgs, type Window } from './helpers/world.js';
 
@@ -17,13 +18,7 @@ describe('PostgreSQL connections dropped in the middle of a run (pg_terminate_ba
     sandbox = await startWorld({ latencyMs: 60 });
     backend = await createBackend('postgres', 'connections');
     window = pastWindow(120);
-    const target = await backend.fresh('reference');
-    const result = await runCli(syncArgs(sandbox, target, window, ['--concurrency', '50']), {
-      env: fmpEnv(sandbox, target),
-      cwd: target.dataDir,
-    });
-    expect(result.code, result.stderr).toBe(0);
-    reference = await target.withDb(readDataTables);
+    reference = (await referenceRun(backend, sandbox, window, ['--concurrency', '50'])).tables;
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { type SyncSummary, syncSummarySchema } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend, createBackend, type Target } from './helpers/backends.js';
 import { assertCliBuilt, type CliResult, runCli } from './helpers/cli.js';
+import { referenceRun } from './helpers/reference.js';
 import {
   compareTable,
   type DataTables,
@@ -34,13 +35,7 @@ for (const backendName of BACKENDS) {
       sandbox = await startWorld();
       backend = await createBackend(backendName, 'keys');
       window = pastWindow();
-      const target = await backend.fresh('reference');
-      const result = await runCli(syncArgs(sandbox, target, window), {
-        env: fmpEnv(sandbox, target),
-        cwd: target.dataDir,
-      });
-      expect(result.code, result.stderr).toBe(0);
-      reference = await target.withDb(readDataTables);
+      reference = (await referenceRun(backend, sandbox, window)).tables;
     });
 
     afterAll(async () => {

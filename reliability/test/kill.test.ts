@@ -5,6 +5,7 @@ import { syncSummarySchema } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend, createBackend, type Target } from './helpers/backends.js';
 import { assertCliBuilt, lastProgress, runCli, startCli } from './helpers/cli.js';
+import { referenceRun } from './helpers/reference.js';
 import { compareTable, type DataTables, readDataTables, readSyncLogs } from './helpers/tables.js';
 import { fmpEnv, pastWindow, startWorld, syncArgs, type Window } from './helpers/world.js';
 
@@ -26,13 +27,7 @@ for (const backendName of BACKENDS) {
       sandbox = await startWorld({ latencyMs: 60 });
       backend = await createBackend(backendName, 'kill');
       window = pastWindow(WINDOW_DAYS);
-      const target = await backend.fresh('reference');
-      const result = await runCli(syncArgs(sandbox, target, window, ['--concurrency', '50']), {
-        env: fmpEnv(sandbox, target),
-        cwd: target.dataDir,
-      });
-      expect(result.code, result.stderr).toBe(0);
-      reference = await target.withDb(readDataTables);
+      reference = (await referenceRun(backend, sandbox, window, ['--concurrency', '50'])).tables;
       expect(reference.prices.size).toBeGreaterThan(10_000);
     });
 

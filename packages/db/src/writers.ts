@@ -55,10 +55,8 @@ interface UpsertSpec<Row> {
   alsoSet: readonly string[];
   /** Throws INVALID_ROW naming the row, ticker, date and field. */
   validate(row: Row, index: number): void;
-  /** The row's values in column order (validated rows only). */
+  /** The row's values in column order (validated rows only): the unnest arrays and the COPY tuples. */
   cells(row: Row): Cell[];
-  /** Writes the row as one binary COPY tuple, in `columns` order (validated rows only). */
-  encode(row: Row, out: BinaryCopyWriter): void;
   keyOf(row: Row): string;
 }
 
@@ -121,20 +119,6 @@ const PRICES: UpsertSpec<PriceRow> = {
     r.changePercent ?? null,
     r.source,
   ],
-  encode: (r, out) =>
-    out
-      .tuple(11)
-      .text(r.ticker)
-      .date(r.date)
-      .float8(r.open)
-      .float8(r.high)
-      .float8(r.low)
-      .float8(r.close)
-      .int8(r.volume)
-      .float8(r.vwap ?? null)
-      .float8(r.change ?? null)
-      .float8(r.changePercent ?? null)
-      .text(r.source),
   keyOf: (r) => `${r.ticker}|${r.date}`,
 };
 
@@ -164,14 +148,6 @@ const DCF: UpsertSpec<DcfRow> = {
     checkSource(context, row.source);
   },
   cells: (r) => [r.ticker, r.date, r.dcf, r.stockPrice ?? null, r.source],
-  encode: (r, out) =>
-    out
-      .tuple(5)
-      .text(r.ticker)
-      .date(r.date)
-      .float8(r.dcf)
-      .float8(r.stockPrice ?? null)
-      .text(r.source),
   keyOf: (r) => r.ticker,
 };
 
@@ -200,6 +176,17 @@ function keyOrder<Row>(spec: UpsertSpec<Row>, rows: readonly Row[]): number[] {
   return rows.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
 }
 
+type CellWriter = (out: BinaryCopyWriter, value: Cell) => void;
+
+/** How each column type travels in binary COPY; a column of any other type is a programming error. */
+function cellWriter(type: string): CellWriter {
+  if (type === 'date') return (out, v) => (v === null ? out.null() : out.date(v as string));
+  if (type === 'double precision') return (out, v) => out.float8(v as number | null);
+  if (type === 'bigint') return (out, v) => (v === null ? out.null() : out.int8(v as number));
+  if (type.startsWith('varchar')) return (out, v) => (v === null ? out.null() : out.text(v as string));
+  throw new Error(`no binary COPY encoding for column type ${type}`);
+}
+
 // Validation runs inside the generator: on PostgreSQL it overlaps with the server's work on the COPY stream,
 // and a bad row aborts the COPY, so the transaction rolls back and nothing is written. Errors name the row's
 // index in the caller's array, whatever the key order it is written in.
@@ -211,13 +198,16 @@ function* copyPieces<Row>(
   end: number,
 ): Generator<Uint8Array> {
   const out = new BinaryCopyWriter();
+  const writers = spec.columns.map(([, type]) => cellWriter(type));
   for (let from = start; from < end; from += COPY_PIECE_ROWS) {
     const to = Math.min(end, from + COPY_PIECE_ROWS);
     for (let i = from; i < to; i++) {
       const index = order[i]!;
       const row = rows[index]!;
       spec.validate(row, index);
-      spec.encode(row, out);
+      const cells = spec.cells(row);
+      out.tuple(cells.length);
+      for (let c = 0; c < cells.length; c++) writers[c]!(out, cells[c] ?? null);
     }
     if (to < end) yield out.take();
   }

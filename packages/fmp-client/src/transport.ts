@@ -15,14 +15,14 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const inflateRaw = promisify(zlib.inflateRaw);
 const decoders: Record<string, (input: Buffer) => Promise<Buffer>> = {
-  gzip: promisify(zlib.gunzip),
-  'x-gzip': promisify(zlib.gunzip),
-  // fetch accepts deflate with or without the zlib wrapper; so do we.
-  deflate: (input) =>
-    input.length > 0 && (input[0]! & 0x0f) === 8
-      ? promisify(zlib.inflate)(input)
-      : promisify(zlib.inflateRaw)(input),
+  gzip: gunzip,
+  'x-gzip': gunzip,
+  // fetch accepts deflate with or without the zlib wrapper (whose first byte names method 8); so do we.
+  deflate: (input) => ((input[0]! & 0x0f) === 8 ? inflate(input) : inflateRaw(input)),
   br: promisify(zlib.brotliDecompress),
 };
 
@@ -39,6 +39,7 @@ export class NodeResponse {
   readonly redirected = false;
   readonly type = 'basic';
   #headers: Headers | undefined;
+  #body: ReadableStream<Uint8Array> | undefined;
   readonly #raw: http.IncomingHttpHeaders;
   readonly #bytes: Buffer;
   #used = false;
@@ -74,13 +75,16 @@ export class NodeResponse {
   /** null for an empty body, as fetch has it for a bodiless answer. */
   get body(): ReadableStream<Uint8Array> | null {
     if (this.#bytes.length === 0) return null;
-    const bytes = new Uint8Array(this.#bytes);
-    return new ReadableStream({
-      start(controller) {
-        controller.enqueue(bytes);
-        controller.close();
-      },
-    });
+    if (!this.#body) {
+      const bytes = new Uint8Array(this.#bytes);
+      this.#body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      });
+    }
+    return this.#body;
   }
 
   #consume(): Buffer {

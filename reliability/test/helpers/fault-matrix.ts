@@ -3,6 +3,7 @@ import { type SyncSummary, syncSummarySchema, type TaskSummary } from '@smartsto
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, type BackendName, createBackend, type Target } from './backends.js';
 import { assertCliBuilt, type CliResult, runCli } from './cli.js';
+import { referenceRun } from './reference.js';
 import {
   compareTable,
   type DataTables,
@@ -79,15 +80,10 @@ export function defineFaultMatrix(backendName: BackendName): void {
       sandbox = await startWorld({ now: frozenNow });
       backend = await createBackend(backendName, 'faults');
       window = pastWindow();
-      const target = await backend.fresh('reference');
-      const result = await runCli(syncArgs(sandbox, target, window), {
-        env: fmpEnv(sandbox, target),
-        cwd: target.dataDir,
-      });
-      expect(result.code, result.stderr).toBe(0);
-      const summary = syncSummarySchema.parse(JSON.parse(result.stdout));
+      const run = await referenceRun(backend, sandbox, window);
+      const summary = syncSummarySchema.parse(JSON.parse(run.result.stdout));
       expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success']);
-      reference = await target.withDb(readDataTables);
+      reference = run.tables;
       tally.runs++;
       // The reference itself is checked against the market: every listed symbol × every session, and one DCF
       // row per symbol that has one.

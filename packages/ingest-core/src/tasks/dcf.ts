@@ -3,7 +3,7 @@ import type { DcfValue, FmpClient } from '@smartstock/fmp-client';
 import { BatchWriter } from '../batch-writer.js';
 import { runPool } from '../pool.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, finishTask, handleTickerError, OutcomeTracker } from './outcomes.js';
+import { classifyError, finishTask, handleTickerError, OutcomeTracker, TaskStop } from './outcomes.js';
 
 export const DCF_TASK = 'ingest_all_dcf' as const;
 export const DCF_SOURCE = 'fmp';
@@ -32,24 +32,11 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
   const tracker = new OutcomeTracker(ctx, DCF_TASK, tickers.length);
   const writer = new BatchWriter<DcfRow>((rows) => writeDcf(ctx.db, rows), options.batchSize ?? 1000);
   const metadata: Record<string, unknown> = { runId: ctx.runId, requestedMode: options.mode };
-  let abortReason: string | null = null;
-  let fatal: { message: string } | null = null;
-  let fmp: FmpClient | null = null;
-  const abort = (message: string, isFatal: boolean) => {
-    if (abortReason !== null) return;
-    abortReason = message;
-    if (isFatal) {
-      fatal = { message };
-      fmp?.abort(new Error(message));
-    }
-    ctx.logger.error('DCF task aborted', { task: DCF_TASK, reason: message });
-  };
-  const writeFailed = (error: unknown) =>
-    abort(`could not write DCF valuations: ${(error as Error)?.message ?? String(error)}`, false);
+  const stop = new TaskStop(ctx, DCF_TASK, 'DCF valuations');
 
   const perSymbol = async (client: FmpClient) => {
     await runPool(tickers, options.concurrency, async (ticker, _i, pool) => {
-      if (abortReason !== null) return pool.stop();
+      if (stop.stopped) return pool.stop();
       try {
         const res = await client.getDcf(ticker);
         const best = latest(res.rows);
@@ -60,13 +47,7 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
           });
         } else tracker.record(ticker, best ? 'ok' : 'no_data');
       } catch (error) {
-        const stop = handleTickerError(ctx, tracker, ticker, error, {
-          writeError: writer.error,
-          stopped: () => abortReason !== null,
-          abort,
-          writeFailed,
-        });
-        if (stop) return pool.stop();
+        if (handleTickerError(ctx, tracker, ticker, error, stop, writer.error)) return pool.stop();
       }
     });
   };
@@ -78,7 +59,7 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
     } catch (error) {
       const c = classifyError(error, ctx.secrets);
       if (c.fatal) {
-        abort(c.message, true);
+        stop.abort(c.message, true);
         return 'done';
       }
       if (options.mode === 'auto' && c.httpStatus === 402) return 'fallback';
@@ -100,7 +81,7 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
         try {
           await writer.add([toRow(t, best)]);
         } catch (error) {
-          writeFailed(error);
+          stop.writeFailed(error);
           return 'done';
         }
       }
@@ -115,7 +96,8 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
   let modeUsed: 'per-symbol' | 'bulk' = options.mode === 'per-symbol' ? 'per-symbol' : 'bulk';
   if (tickers.length > 0) {
     try {
-      fmp = ctx.fmp();
+      const fmp = ctx.fmp();
+      stop.client = fmp;
       if (modeUsed === 'bulk') {
         if ((await bulk(fmp)) === 'fallback') {
           ctx.logger.warn('dcf-bulk is not in the plan (402): falling back to per-symbol requests', {
@@ -130,7 +112,7 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
       try {
         await writer.flush();
       } catch (error) {
-        writeFailed(error);
+        stop.writeFailed(error);
       }
     }
   }
@@ -138,10 +120,10 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
     tracker,
     writer,
     tickers: tickers.length,
-    abortReason,
+    abortReason: stop.reason,
     expectsRows: false,
     failureThreshold: options.failureThreshold,
-    fatal,
+    fatal: stop.fatal,
     metadata,
     extraMetadata: { mode: modeUsed },
   });

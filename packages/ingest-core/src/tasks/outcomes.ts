@@ -1,4 +1,4 @@
-import { isFatalFmpError, isFmpError } from '@smartstock/fmp-client';
+import { type FmpClient, isFatalFmpError, isFmpError } from '@smartstock/fmp-client';
 import { scrub } from '../failed-log.js';
 import {
   OUTCOMES,
@@ -150,32 +150,68 @@ export async function finishTask(
 }
 
 /**
- * The catch of a per-ticker worker, shared by prices and DCF. A failed batch write or a fatal FMP error
- * (auth, bandwidth) ends the task; a call cancelled because the task already stopped is nobody's outcome;
- * anything else is this ticker's outcome. Returns true when the worker pool must stop.
+ * How a ticker task stops, the same for prices and DCF: the first reason wins; a fatal FMP error (auth,
+ * bandwidth) also cancels the client's queued calls at once, so a rejected key is not sent again.
+ */
+export class TaskStop {
+  reason: string | null = null;
+  fatal: { message: string } | null = null;
+  /** The task's FMP client, once it has one. */
+  client: FmpClient | null = null;
+
+  constructor(
+    private readonly ctx: TaskContext,
+    private readonly task: TaskName,
+    /** What the task writes, for "could not write …". */
+    private readonly writes: string,
+  ) {}
+
+  get stopped(): boolean {
+    return this.reason !== null;
+  }
+
+  abort(message: string, isFatal: boolean): void {
+    if (this.reason !== null) return;
+    this.reason = message;
+    if (isFatal) {
+      this.fatal = { message };
+      this.client?.abort(new Error(message));
+    }
+    this.ctx.logger.error('task aborted', { task: this.task, reason: message });
+  }
+
+  writeFailed(error: unknown): void {
+    this.abort(
+      `could not write ${this.writes}: ${error instanceof Error ? error.message : String(error)}`,
+      false,
+    );
+  }
+}
+
+/**
+ * The catch of a per-ticker worker, shared by prices and DCF. A failed batch write (`writeError`, the
+ * writer's own failure) or a fatal FMP error ends the task; a call cancelled because the task already
+ * stopped is nobody's outcome; anything else is this ticker's outcome. Returns true when the worker pool
+ * must stop.
  */
 export function handleTickerError(
   ctx: TaskContext,
   tracker: OutcomeTracker,
   ticker: string,
   error: unknown,
-  task: {
-    writeError: unknown;
-    stopped: () => boolean;
-    abort: (message: string, fatal: boolean) => void;
-    writeFailed: (error: unknown) => void;
-  },
+  stop: TaskStop,
+  writeError: unknown,
 ): boolean {
-  if (task.writeError !== null && error === task.writeError) {
-    task.writeFailed(error);
+  if (writeError !== null && error === writeError) {
+    stop.writeFailed(error);
     return true;
   }
   const c = classifyError(error, ctx.secrets);
   if (c.fatal) {
-    task.abort(c.message, true);
+    stop.abort(c.message, true);
     return true;
   }
-  if (c.aborted && task.stopped()) return false;
+  if (c.aborted && stop.stopped) return false;
   tracker.record(ticker, c.outcome, { httpStatus: c.httpStatus, message: c.message });
   return false;
 }

@@ -11,7 +11,7 @@ import { addDays, type SyncWindow } from '../calendar.js';
 import { runPool } from '../pool.js';
 import { type Chunk, chunkWindow } from './chunks.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, finishTask, handleTickerError, OutcomeTracker } from './outcomes.js';
+import { classifyError, finishTask, handleTickerError, OutcomeTracker, TaskStop } from './outcomes.js';
 
 /** In-flight history calls during a backfill (see the memory note in runPricesTask). */
 export const BACKFILL_MAX_CONCURRENCY = 10;
@@ -91,24 +91,9 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
     closedSessions: window.closedSessions.length,
     requestedMode: options.mode,
   };
-  let abortReason: string | null = null;
-  let fatal: { message: string } | null = null;
   let invalidRowsDropped = 0;
   const splits: SplitRecord[] = [];
-  let fmp: FmpClient | null = null;
-
-  const abort = (message: string, isFatal: boolean) => {
-    if (abortReason !== null) return;
-    abortReason = message;
-    if (isFatal) {
-      fatal = { message };
-      // Cancel queued calls at once: a rejected key must not be sent again by the client's queue.
-      fmp?.abort(new Error(message));
-    }
-    ctx.logger.error('prices task aborted', { task: PRICES_TASK, reason: message });
-  };
-  const writeFailed = (error: unknown) =>
-    abort(`could not write prices: ${String((error as Error)?.message ?? error)}`, false);
+  const stop = new TaskStop(ctx, PRICES_TASK, 'prices');
 
   // Stored closes on the window's days, for split detection (a small window: the nightly 5 days).
   const stored = new Map<string, Map<string, number>>();
@@ -211,7 +196,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
 
   const perSymbol = async (client: FmpClient, list: readonly string[]) => {
     await runPool(list, concurrency, async (ticker, _i, pool) => {
-      if (abortReason !== null) return pool.stop();
+      if (stop.stopped) return pool.stop();
       const done = completed.get(ticker) ?? [];
       const todo = chunks.filter((c) => !done.some((d) => d.from <= c.from && d.to >= c.to));
       windowsSkipped += chunks.length - todo.length;
@@ -226,13 +211,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
         else if (r.rows > 0 || todo.length === 0) tracker.record(ticker, 'ok');
         else tracker.record(ticker, 'no_data');
       } catch (error) {
-        const stop = handleTickerError(ctx, tracker, ticker, error, {
-          writeError: writer.error,
-          stopped: () => abortReason !== null,
-          abort,
-          writeFailed,
-        });
-        if (stop) return pool.stop();
+        if (handleTickerError(ctx, tracker, ticker, error, stop, writer.error)) return pool.stop();
       }
     });
   };
@@ -244,7 +223,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
     const failedDays: { date: string; message: string; httpStatus: number | null }[] = [];
     const restatedTickers = new Map<string, { date: string; storedClose: number; freshClose: number }>();
     for (const [i, date] of window.closedSessions.entries()) {
-      if (abortReason !== null) break;
+      if (stop.stopped) break;
       let res: Awaited<ReturnType<FmpClient['getEodBulk']>>;
       try {
         calls++;
@@ -252,7 +231,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       } catch (error) {
         const c = classifyError(error, ctx.secrets);
         if (c.fatal) {
-          abort(c.message, true);
+          stop.abort(c.message, true);
           break;
         }
         if (options.mode === 'auto' && i === 0 && c.httpStatus === 402) return 'fallback';
@@ -280,7 +259,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       try {
         await writer.add(rows);
       } catch (error) {
-        writeFailed(error);
+        stop.writeFailed(error);
         break;
       }
       ctx.onProgress?.({
@@ -292,7 +271,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       });
     }
     metadata.bulkDaysFailed = failedDays;
-    if (abortReason !== null) return 'done';
+    if (stop.stopped) return 'done';
     for (const [ticker, hit] of restatedTickers) {
       try {
         perTicker.get(ticker)!.invalid += await rebackfill(client, ticker, hit);
@@ -300,7 +279,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
         const c = classifyError(error, ctx.secrets);
         splits.find((s) => s.ticker === ticker)!.error = c.message;
         if (c.fatal) {
-          abort(c.message, true);
+          stop.abort(c.message, true);
           return 'done';
         }
       }
@@ -325,7 +304,8 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
   let modeUsed: 'per-symbol' | 'bulk' = options.mode === 'per-symbol' ? 'per-symbol' : 'bulk';
   if (tickers.length > 0) {
     try {
-      fmp = ctx.fmp();
+      const fmp = ctx.fmp();
+      stop.client = fmp;
       if (modeUsed === 'bulk') {
         const r = await bulk(fmp);
         if (r === 'fallback') {
@@ -343,7 +323,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
       try {
         await writer.flush();
       } catch (error) {
-        writeFailed(error);
+        stop.writeFailed(error);
       }
     }
   }
@@ -351,10 +331,10 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
     tracker,
     writer,
     tickers: tickers.length,
-    abortReason,
+    abortReason: stop.reason,
     expectsRows: window.closedSessions.length > 0 && calls > 0,
     failureThreshold: options.failureThreshold,
-    fatal,
+    fatal: stop.fatal,
     metadata,
     extraMetadata: {
       mode: modeUsed,
