@@ -124,6 +124,7 @@ describe('the node:http transport under ofetch', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
     expect(response.body).not.toBeNull();
+    expect(response.body).toBe(response.body);
     expect(await response.json()).toEqual(JSON.parse(BODY));
     expect(response.bodyUsed).toBe(true);
     await expect(response.text()).rejects.toThrow(/already been read/);
