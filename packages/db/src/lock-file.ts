@@ -1,13 +1,5 @@
-import {
-  closeSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DatabaseError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -25,47 +17,59 @@ export interface LockFile {
 }
 
 /**
- * Takes `path` exclusively for this process: the file is created with O_CREAT|O_EXCL (atomic on local file
- * systems) and holds the owner's pid, host and start time. A lock left by a dead process on this host is
- * cleared; a live holder (or one on another host, whose pid we cannot check) makes this throw
- * DATABASE_LOCKED at once.
+ * Takes `path` exclusively for this process. The owner's pid, host and start time are written to a private
+ * file first, which is then hard-linked to `path`: link() fails if `path` exists (atomic on local file
+ * systems), and a lock file that exists is therefore always complete, so a refusal can always name the
+ * holder. A lock left by a dead process on this host is cleared; a live holder (or one on another host,
+ * whose pid we cannot check) makes this throw DATABASE_LOCKED at once.
  */
 export function acquireLockFile(path: string, what: string, logger: Logger): LockFile {
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
-      try {
-        writeSync(fd, `${JSON.stringify(owner)}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      return makeLock(path, owner);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DatabaseError(
-          'CONNECTION_FAILED',
-          `cannot create the lock file ${path}: ${String(error)}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    }
-    const holder = readOwner(path);
-    if (holder === 'missing') continue;
-    if (holder !== 'unreadable' && isAlive(holder)) throw lockedError(path, what, holder);
-    if (holder === 'unreadable' && !isOlderThan(path, 10_000)) {
-      // Another process may be between creating the file and writing its owner.
-      throw lockedError(path, what, null);
-    }
-    logger.warn('clearing a stale lock file left by a process that is gone', {
-      path,
-      pid: holder === 'unreadable' ? null : holder.pid,
+  const draft = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(draft, `${JSON.stringify(owner)}\n`, { mode: 0o644, flag: 'wx' });
+  } catch (error) {
+    throw new DatabaseError('CONNECTION_FAILED', `cannot create the lock file ${path}: ${String(error)}`, {
+      cause: error,
     });
-    clearStale(path, holder);
   }
-  throw new DatabaseError('DATABASE_LOCKED', `${what} is locked: could not take ${path}`);
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        linkSync(draft, path);
+        return makeLock(path, owner);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new DatabaseError(
+            'CONNECTION_FAILED',
+            `cannot create the lock file ${path}: ${String(error)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+      }
+      const holder = readOwner(path);
+      if (holder === 'missing') continue;
+      if (holder !== 'unreadable' && isAlive(holder)) throw lockedError(path, what, holder);
+      if (holder === 'unreadable' && !isOlderThan(path, 10_000)) {
+        // Not ours (ours are complete when they appear): a foreign or older writer may still be writing it.
+        throw lockedError(path, what, null);
+      }
+      logger.warn('clearing a stale lock file left by a process that is gone', {
+        path,
+        pid: holder === 'unreadable' ? null : holder.pid,
+      });
+      clearStale(path, holder);
+    }
+    throw new DatabaseError('DATABASE_LOCKED', `${what} is locked: could not take ${path}`);
+  } finally {
+    try {
+      unlinkSync(draft);
+    } catch {
+      // Already gone: nothing to clean.
+    }
+  }
 }
 
 function makeLock(path: string, owner: LockOwner): LockFile {
@@ -158,7 +162,7 @@ function clearStale(path: string, stale: LockOwner | 'unreadable'): void {
 function lockedError(path: string, what: string, holder: LockOwner | null): DatabaseError {
   const who = holder
     ? `process ${holder.pid} on ${holder.hostname} (since ${holder.startedAt})`
-    : 'another process (the lock file is being written)';
+    : 'another process (its lock file cannot be read yet)';
   return new DatabaseError(
     'DATABASE_LOCKED',
     `${what} is in use by ${who}: an embedded database can be opened by one process at a time. ` +

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrate, readPrices } from '../src/index.js';
@@ -7,8 +7,12 @@ import { bundle } from './helpers/bundle.js';
 import { runNode } from './helpers/child.js';
 
 let child: string;
+let lockChild: string;
 beforeAll(async () => {
-  child = await bundle('test/fixtures/db-child.ts');
+  [child, lockChild] = await Promise.all([
+    bundle('test/fixtures/db-child.ts'),
+    bundle('test/fixtures/lock-child.ts'),
+  ]);
 });
 
 function lastJson(stdout: string): Record<string, unknown> {
@@ -70,6 +74,40 @@ describe('two processes on one embedded database', () => {
     const error = await createDatabase({ dataDir }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'DATABASE_LOCKED' });
     expect((error as Error).message).toContain('process 12345 on other-host.example');
+  });
+});
+
+describe('processes racing for one lock file', () => {
+  it('lets exactly one take it and every other is refused naming that one, never a half-written file', async () => {
+    // Eight processes spinning on two cores start at the same instant, round after round: a lock file that
+    // could be seen before its owner is written in it would show up here as a refusal naming no pid.
+    for (let round = 0; round < 6; round++) {
+      const dir = tempDir();
+      const path = join(dir, 'db.lock');
+      const startAt = String(Date.now() + 1500);
+      const racers = Array.from({ length: 8 }, () => runNode(lockChild, [path, startAt]));
+      const winner = await Promise.race(
+        racers.map((r) =>
+          r
+            .line((l) => l.startsWith('{"took"'))
+            .then(
+              () => r,
+              () => new Promise<never>(() => {}),
+            ),
+        ),
+      );
+      const losers = racers.filter((r) => r !== winner);
+      for (const refused of await Promise.all(losers.map((r) => r.exit))) {
+        expect(refused.code).toBe(2);
+        const refusal = lastJson(refused.stdout);
+        expect(refusal.code).toBe('DATABASE_LOCKED');
+        expect(refusal.message).toContain(`in use by process ${winner.process.pid} on `);
+      }
+      winner.process.stdin.end();
+      expect((await winner.exit).code).toBe(0);
+      // Released, and no draft left beside it.
+      expect(readdirSync(dir)).toEqual([]);
+    }
   });
 });
 
