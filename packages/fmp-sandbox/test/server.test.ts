@@ -128,13 +128,24 @@ describe('latency', () => {
         expect(answer.status).toBe(200);
         return performance.now() - started;
       };
-      const work = Math.min(await timed(), await timed(), await timed());
-      const latencyMs = Math.max(100, Math.ceil(work * 4));
-      sandbox.update({ latencyMs });
-      const elapsed = await timed();
-      // Timers may fire up to a millisecond early.
-      expect(elapsed).toBeGreaterThanOrEqual(latencyMs - 1);
-      expect(elapsed).toBeLessThan(latencyMs + work / 2);
+      // Warm (the first answers include compiling the code that builds them), then fastest of three, so a
+      // pause of the test process itself is not taken for the sandbox's doing.
+      const fastest = async () => Math.min(await timed(), await timed(), await timed());
+      await fastest();
+      const latencyMs = Math.max(100, Math.ceil((await fastest()) * 4));
+      const works: number[] = [];
+      const elapsed: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        sandbox.update({ latencyMs: 0 });
+        works.push(await timed());
+        sandbox.update({ latencyMs });
+        elapsed.push(await timed());
+      }
+      const work = Math.min(...works);
+      // Timers may fire up to a millisecond early. Work added to the latency would put every answer at
+      // latencyMs + work or later.
+      expect(Math.min(...elapsed)).toBeGreaterThanOrEqual(latencyMs - 1);
+      expect(Math.min(...elapsed)).toBeLessThan(latencyMs + work / 2);
     } finally {
       await sandbox.stop();
     }
