@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import { type BudgetTicket, type Clock, defaultSleep, RequestLimiter, type Sleep } from './limiter.js';
 import { redact, rootCode, sanitizeError } from './redact.js';
-import { createNodeFetch } from './transport.js';
+import { createNodeFetch, DeadlineError } from './transport.js';
 import type {
   DailyBar,
   DcfValue,
@@ -401,19 +401,10 @@ class FmpHttpClient implements FmpClient {
 
     this.counters.requests += 1;
     if (attempt > 1) this.counters.retries += 1;
-    // One controller per attempt, fed by the timeout and by the client's stop signal. (AbortSignal.any
-    // would keep every attempt's signal alive as long as the client's own signal lives.)
-    const request = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      request.abort(new Error('timeout'));
-    }, this.timeoutMs);
-    const onStop = () => request.abort(limiter.signal.reason);
-    limiter.signal.addEventListener('abort', onStop, { once: true });
     let status: number;
     let body: string;
-    let retryAfter: string | null;
+    // Read only when a failure needs it: building the Headers costs more than the rest of a small answer.
+    let answer: { readonly headers: { get(name: string): string | null } };
     try {
       const response = await this.http.raw(url.href, {
         method: 'GET',
@@ -421,15 +412,17 @@ class FmpHttpClient implements FmpClient {
         responseType: 'text',
         retry: false,
         ignoreResponseError: true,
-        signal: request.signal,
+        // The stop signal lives as long as the client; the transport keeps the per-attempt deadline.
+        signal: limiter.signal,
+        ...({ timeoutMs: this.timeoutMs } as object),
       });
       status = response.status;
       body = typeof response._data === 'string' ? response._data : '';
-      retryAfter = response.headers.get('retry-after');
+      answer = response;
     } catch (caught) {
       if (limiter.terminated) throw limiter.terminationError;
       const cause = sanitizeError((caught as { cause?: unknown })?.cause ?? caught, [this.apiKey]);
-      if (timedOut) {
+      if (isDeadline(caught)) {
         throw this.failed(
           new FmpNetworkError('TIMEOUT', `${label}: timed out after ${this.timeoutMs} ms`, {
             ...details,
@@ -445,8 +438,6 @@ class FmpHttpClient implements FmpClient {
         new FmpNetworkError('NETWORK', `${label}: network error: ${reason}`, { ...details, cause }),
       );
     } finally {
-      clearTimeout(timer);
-      limiter.signal.removeEventListener('abort', onStop);
       ticket.complete();
     }
 
@@ -458,7 +449,7 @@ class FmpHttpClient implements FmpClient {
         classifyStatus({
           status,
           fmpMessage: message === undefined ? undefined : redact(message, [this.apiKey]),
-          retryAfterMs: parseRetryAfter(retryAfter),
+          retryAfterMs: parseRetryAfter(answer.headers.get('retry-after')),
           details,
         }),
       );
@@ -466,7 +457,8 @@ class FmpHttpClient implements FmpClient {
     try {
       return call.parse(body, context);
     } catch (caught) {
-      if (caught instanceof FmpError) throw this.failed(caught, parseRetryAfter(retryAfter));
+      if (caught instanceof FmpError)
+        throw this.failed(caught, parseRetryAfter(answer.headers.get('retry-after')));
       throw this.failed(this.unexpected(caught, endpoint, call.symbol));
     }
   }
@@ -607,4 +599,12 @@ class FmpHttpClient implements FmpClient {
 /** Creates a client. Options are validated at once; a bad option throws a TypeError naming it. */
 export function createFmpClient(options: FmpClientOptions): FmpClient {
   return new FmpHttpClient(options);
+}
+
+/** ofetch wraps what fetch threw in a FetchError (as `cause`). */
+function isDeadline(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof DeadlineError) return true;
+  }
+  return false;
 }

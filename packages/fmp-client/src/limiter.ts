@@ -164,9 +164,16 @@ interface Job {
  * Our scheduling interface. Bottleneck caps concurrency: it runs at most `maxConcurrent` workers, and
  * each worker drains our queue (retries ahead of fresh work), taking a budget slot per request. Jobs do
  * not go through bottleneck one by one: its internal locks yield with setTimeout for every job, which
- * caps it near a few hundred jobs per second whatever the concurrency.
+ * caps it near a few hundred jobs per second whatever the concurrency. For the same reason a worker that
+ * finds the queue empty lingers a moment before it leaves: callers typically queue their next call right
+ * after their last one settles, and a worker that left would have to be started through bottleneck again,
+ * milliseconds later. A new worker is started whenever a queued job finds no free worker, so
+ * `maxConcurrent` calls are in flight whenever that many are wanted.
  * `terminate(error)` rejects everything queued with that error, without sending it.
  */
+/** How long a worker with nothing to do waits for the next job before it leaves. */
+const LINGER_MS = 20;
+
 export class RequestLimiter {
   private readonly bottleneck: Bottleneck;
   private readonly gate: RollingWindowBudget | PauseGate;
@@ -177,6 +184,10 @@ export class RequestLimiter {
   private readonly queued = new Set<Job>();
   private readonly maxConcurrent: number;
   private workers = 0;
+  /** Workers holding a job (waiting for its budget slot or sending it). */
+  private busy = 0;
+  /** Lingering workers, woken by the next job. */
+  private readonly idle: (() => void)[] = [];
   private failure: unknown;
 
   constructor(options: RequestLimiterOptions) {
@@ -217,15 +228,19 @@ export class RequestLimiter {
       const job: Job = { send, resolve: resolve as (value: unknown) => void, reject, settled: false };
       this.queued.add(job);
       (options.retry ? this.retries : this.fresh).push(job);
-      this.spawnWorkers();
+      const wake = this.idle.pop();
+      if (wake) wake();
+      else this.spawnWorkers();
     });
   }
 
   private spawnWorkers(): void {
+    // Free workers (lingering or about to look at the queue) take queued jobs; start more while there are
+    // fewer of them than jobs waiting.
     while (
       !this.terminated &&
       this.workers < this.maxConcurrent &&
-      this.workers < this.retries.length + this.fresh.length
+      this.workers - this.busy < this.retries.length + this.fresh.length
     ) {
       this.workers += 1;
       this.bottleneck
@@ -240,29 +255,53 @@ export class RequestLimiter {
 
   private async work(): Promise<void> {
     for (;;) {
-      const job = this.retries.shift() ?? this.fresh.shift();
+      const job = this.retries.shift() ?? this.fresh.shift() ?? (await this.linger());
       if (!job) return;
       if (job.settled) continue;
-      let ticket: BudgetTicket;
+      this.busy += 1;
       try {
-        ticket = await this.gate.acquire(this.stopController.signal);
-      } catch {
-        this.settle(job, false, this.failure);
-        continue;
-      }
-      if (job.settled) {
-        ticket.complete();
-        continue;
-      }
-      // Leaving the queue: from here the request is in flight and settles with its own outcome.
-      this.queued.delete(job);
-      try {
-        this.settle(job, true, await job.send(ticket));
-      } catch (error) {
-        this.settle(job, false, error);
+        await this.attempt(job);
       } finally {
-        ticket.complete();
+        this.busy -= 1;
       }
+    }
+  }
+
+  /** Waits up to LINGER_MS for a job to be queued; undefined if none came (or the limiter stopped). */
+  private linger(): Promise<Job | undefined> {
+    if (this.terminated) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        const i = this.idle.indexOf(wake);
+        if (i >= 0) this.idle.splice(i, 1);
+        resolve(this.retries.shift() ?? this.fresh.shift());
+      };
+      const timer = setTimeout(wake, LINGER_MS);
+      this.idle.push(wake);
+    });
+  }
+
+  private async attempt(job: Job): Promise<void> {
+    let ticket: BudgetTicket;
+    try {
+      ticket = await this.gate.acquire(this.stopController.signal);
+    } catch {
+      this.settle(job, false, this.failure);
+      return;
+    }
+    if (job.settled) {
+      ticket.complete();
+      return;
+    }
+    // Leaving the queue: from here the request is in flight and settles with its own outcome.
+    this.queued.delete(job);
+    try {
+      this.settle(job, true, await job.send(ticket));
+    } catch (error) {
+      this.settle(job, false, error);
+    } finally {
+      ticket.complete();
     }
   }
 
@@ -282,5 +321,6 @@ export class RequestLimiter {
     for (const job of [...this.queued]) this.settle(job, false, error);
     this.retries.length = 0;
     this.fresh.length = 0;
+    for (const wake of [...this.idle]) wake();
   }
 }

@@ -1,8 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeFetch } from '../src/transport.js';
+import { createNodeFetch, DeadlineError } from '../src/transport.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -130,6 +131,33 @@ describe('the node:http transport under ofetch', () => {
     await expect(response.text()).rejects.toThrow(/already been read/);
   });
 
+  it('reads the body as a stream too, with a reader or by iterating, the same bytes as text()', async () => {
+    const fetch = createNodeFetch();
+    const viaReader = await fetch(`${main.origin}/plain`);
+    const reader = viaReader.body!.getReader();
+    const parts: Uint8Array[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+    expect(Buffer.concat(parts).toString('utf8')).toBe(BODY);
+    expect(viaReader.body!.locked).toBe(true);
+
+    const viaIteration = await fetch(`${main.origin}/plain`);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of viaIteration.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(BODY);
+  });
+
+  it('leaves no listener on the caller signal once an answer is in or has failed', async () => {
+    // The client hands every call a signal that lives as long as a run: a listener left per call would
+    // pile up by the thousand.
+    const controller = new AbortController();
+    const fetch = createNodeFetch();
+    for (let i = 0; i < 5; i++)
+      await (await fetch(`${main.origin}/plain`, { signal: controller.signal })).text();
+    await fetch(`${main.origin}/cut`, { signal: controller.signal }).catch(() => undefined);
+    await fetch(`${main.origin}/bad-gzip`, { signal: controller.signal }).catch(() => undefined);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('gives an empty answer a null body and an empty text', async () => {
     const response = await createNodeFetch()(`${main.origin}/empty`);
     expect(response.status).toBe(204);
@@ -166,6 +194,19 @@ describe('the node:http transport under ofetch', () => {
     );
     expect(error).toBe(reason);
     expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it.each([
+    ['waiting for the headers', '/slow-headers'],
+    ['reading the body', '/slow-body'],
+  ])('rejects with a DeadlineError when the answer outlives timeoutMs while %s', async (_label, path) => {
+    const started = performance.now();
+    const error = await createNodeFetch()(`${main.origin}${path}`, { timeoutMs: 80 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', message: 'no complete answer within 80 ms' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(79);
   });
 
   it('rejects at once with an already aborted signal, sending nothing', async () => {
