@@ -29,9 +29,7 @@ export function acquireLockFile(path: string, what: string, logger: Logger): Loc
   try {
     writeFileSync(draft, `${JSON.stringify(owner)}\n`, { mode: 0o644, flag: 'wx' });
   } catch (error) {
-    throw new DatabaseError('CONNECTION_FAILED', `cannot create the lock file ${path}: ${String(error)}`, {
-      cause: error,
-    });
+    throw cannotCreate(path, error);
   }
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -39,15 +37,7 @@ export function acquireLockFile(path: string, what: string, logger: Logger): Loc
         linkSync(draft, path);
         return makeLock(path, owner);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new DatabaseError(
-            'CONNECTION_FAILED',
-            `cannot create the lock file ${path}: ${String(error)}`,
-            {
-              cause: error,
-            },
-          );
-        }
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotCreate(path, error);
       }
       const holder = readOwner(path);
       if (holder === 'missing') continue;
@@ -157,6 +147,12 @@ function clearStale(path: string, stale: LockOwner | 'unreadable'): void {
   } catch {
     // Nothing to clean.
   }
+}
+
+function cannotCreate(path: string, error: unknown): DatabaseError {
+  return new DatabaseError('CONNECTION_FAILED', `cannot create the lock file ${path}: ${String(error)}`, {
+    cause: error,
+  });
 }
 
 function lockedError(path: string, what: string, holder: LockOwner | null): DatabaseError {

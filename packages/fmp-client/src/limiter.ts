@@ -160,6 +160,9 @@ interface Job {
   settled: boolean;
 }
 
+/** How long a worker with nothing to do waits for the next job before it leaves. */
+const LINGER_MS = 20;
+
 /**
  * Our scheduling interface. Bottleneck caps concurrency: it runs at most `maxConcurrent` workers, and
  * each worker drains our queue (retries ahead of fresh work), taking a budget slot per request. Jobs do
@@ -171,9 +174,6 @@ interface Job {
  * `maxConcurrent` calls are in flight whenever that many are wanted.
  * `terminate(error)` rejects everything queued with that error, without sending it.
  */
-/** How long a worker with nothing to do waits for the next job before it leaves. */
-const LINGER_MS = 20;
-
 export class RequestLimiter {
   private readonly bottleneck: Bottleneck;
   private readonly gate: RollingWindowBudget | PauseGate;
