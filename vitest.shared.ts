@@ -9,6 +9,8 @@ export interface PackageConfigOptions {
   include?: string[];
   exclude?: string[];
   reportFile?: string;
+  /** Copy a migrated embedded database per test (`freshEmbeddedDataDir` of @smartstock/testkit). */
+  embeddedTemplate?: boolean;
 }
 
 export function packageConfig(overrides: PackageConfigOptions = {}) {
@@ -25,10 +27,20 @@ export function packageConfig(overrides: PackageConfigOptions = {}) {
       exclude: overrides.exclude ?? ['**/node_modules/**', '**/dist/**', 'test/reliability/**'],
       testTimeout: overrides.testTimeout ?? 30_000,
       hookTimeout: 60_000,
+      ...(overrides.embeddedTemplate ? { globalSetup: ['@smartstock/testkit/global-setup'] } : {}),
       clearMocks: true,
       restoreMocks: true,
       // The JSON report feeds the one-line total that scripts/test-all.mjs prints at the end.
-      reporters: ['default', ['json', { outputFile: overrides.reportFile ?? 'test-results.json' }]],
+      reporters: [
+        'default',
+        [
+          'json',
+          {
+            // scripts/clock-runs.mjs names the report of a shifted-clock run, so it adds to the total.
+            outputFile: process.env.SMARTSTOCK_TEST_REPORT ?? overrides.reportFile ?? 'test-results.json',
+          },
+        ],
+      ],
     },
   });
 }

@@ -7,6 +7,7 @@ export default mergeConfig(
     exclude: ['**/node_modules/**'],
     reportFile: 'test-results.reliability.json',
     testTimeout: 300_000,
+    embeddedTemplate: true,
   }),
   {
     // One file at a time: the cases spawn CLI processes and time kills against their progress, and this

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '@smartstock/db';
 import type { FaultRates, Sandbox } from '@smartstock/fmp-sandbox';
-import { addDays, newYorkDate, syncSummarySchema } from '@smartstock/ingest-core';
+import { addDays, syncSummarySchema } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend, createBackend, type Target } from './helpers/backends.js';
 import { assertCliBuilt, type CliResult, runCli } from './helpers/cli.js';
@@ -14,7 +14,8 @@ const CLEAN_LIST = 'russell_2000_tickers_clean.txt';
 
 /** Arguments the CLI must refuse before touching anything: exit 2 and a message naming the problem. */
 function usageCases(window: Window): { name: string; args: string[]; message: RegExp }[] {
-  const today = newYorkDate(new Date());
+  const later = window.to;
+  const earlier = addDays(later, -30);
   return [
     {
       name: 'a ticker that is an SQL injection',
@@ -45,8 +46,8 @@ function usageCases(window: Window): { name: string; args: string[]; message: Re
     { name: '--to without --from', args: ['prices', '--to', '2999-01-01'], message: /--to.*--from/ },
     {
       name: '--from after --to',
-      args: ['prices', '--from', today, '--to', addDays(today, -30)],
-      message: new RegExp(`${today}.*after.*${addDays(today, -30)}|--from.*after.*--to`),
+      args: ['prices', '--from', later, '--to', earlier],
+      message: new RegExp(`${later}.*after.*${earlier}|--from.*after.*--to`),
     },
     { name: 'an impossible date', args: ['prices', '--from', '2025-02-30'], message: /2025-02-30|--from/ },
     { name: '--days 0', args: ['prices', '--days', '0'], message: /days/i },
@@ -176,13 +177,45 @@ for (const backendName of BACKENDS) {
       expect(await readFile(join(target.dataDir, CLEAN_LIST), 'utf8')).toBe(cleanList);
     });
 
+    it('reruns the stored, completed window without a single price request and changes nothing', async () => {
+      sandbox.resetCounters();
+      const result = await run([
+        'prices',
+        '--from',
+        window.from,
+        '--to',
+        window.to,
+        ...FAST_CLIENT,
+        '--json',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const summary = syncSummarySchema.parse(JSON.parse(result.stdout));
+      expect(summary.tasks.map((t) => [t.taskName, t.status, t.rowsUpdated])).toEqual([
+        ['ingest_market_data', 'success', 0],
+      ]);
+      expect(sandbox.counters().requests).toBe(0);
+      expect(dataOnly(await dump())).toEqual(dataOnly(before));
+    });
+
     const bodies: { name: string; faults: FaultRates; reason: RegExp }[] = [
       { name: 'every body truncated or an HTML page', faults: { malformed: 1 }, reason: /./ },
       { name: 'every body an FMP error message on a 200', faults: { error200: 1 }, reason: /limit|error/i },
       { name: 'one invalid row in every body', faults: { badrows: 1 }, reason: /invalid/i },
     ];
+    // The stored window is recorded complete, and a rerun of it rightly makes no request (above). For the bad
+    // bodies to reach every ticker, the stored rows must be of a window not yet complete, as when they came from
+    // nightly runs (which record no completed window): the same rows, without their completion records.
+    let incomplete: Record<string, string[]>;
+    const forgetCompletedWindows = async () => {
+      await target.withDb((db) => db.query('DELETE FROM price_backfill_windows'));
+      incomplete = await dump();
+      expect(incomplete.price_backfill_windows).toEqual([]);
+      expect(incomplete.stock_prices).toEqual(before.stock_prices);
+    };
+
     for (const b of bodies) {
       it(`reports every ticker and damages nothing stored with ${b.name}`, async () => {
+        await forgetCompletedWindows();
         const logsBefore = await target.withDb(readSyncLogs);
         sandbox.update({ faults: b.faults });
         let result: CliResult;
@@ -215,9 +248,9 @@ for (const backendName of BACKENDS) {
           expect(task.rowsChanged, `${task.taskName} rewrote stored rows`).toBe(0);
           expect(task.rowsInserted).toBe(0);
         }
-        // Only the two new sync_logs rows differ.
+        // Only the two new sync_logs rows differ; no window was recorded complete.
         const after = await dump();
-        expect(dataOnly(after)).toEqual(dataOnly(before));
+        expect(dataOnly(after)).toEqual(dataOnly(incomplete));
         const logs = await target.withDb(readSyncLogs);
         expect(logs.slice(0, logsBefore.length).map((l) => l.raw)).toEqual(logsBefore.map((l) => l.raw));
         expect(logs.slice(logsBefore.length).map((l) => l.task_name)).toEqual([

@@ -3,6 +3,7 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, type Database, migrate } from '@smartstock/db';
+import { embeddedTemplate } from '@smartstock/testkit';
 
 export type BackendName = 'embedded' | 'postgres';
 export const BACKENDS: readonly BackendName[] = ['embedded', 'postgres'];
@@ -28,12 +29,45 @@ export interface Target {
   withDb<T>(fn: (db: Database) => Promise<T>): Promise<T>;
 }
 
+/**
+ * One database kept open by the test process for many in-process cases (the pipeline through the library,
+ * where the CLI itself is not under test): opening the embedded database costs a second or more, emptying it
+ * a few milliseconds.
+ */
+export interface SharedDatabase {
+  readonly db: Database;
+  /** Empties every table but the migration history and gives a new, empty data directory for the next case. */
+  nextCase(tag: string): Promise<string>;
+  close(): Promise<void>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** An empty, migrated database and an empty data directory for one case. */
   fresh(label?: string): Promise<Target>;
+  /** An empty, migrated database held open by this process (closed by the caller). */
+  shared(): Promise<SharedDatabase>;
   /** Drops the database this file created and removes every data directory. */
   dispose(): Promise<void>;
+}
+
+async function emptyTables(db: Database): Promise<void> {
+  const tables = await db.query<{ name: string }>(
+    `SELECT quote_ident(tablename) AS name FROM pg_tables
+      WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
+  );
+  if (tables.length > 0) await db.query(`TRUNCATE ${tables.map((t) => t.name).join(', ')} RESTART IDENTITY`);
+}
+
+function sharedDatabase(db: Database, caseDir: (tag: string) => Promise<string>): SharedDatabase {
+  return {
+    db,
+    async nextCase(tag) {
+      await emptyTables(db);
+      return caseDir(tag);
+    },
+    close: () => db.close(),
+  };
 }
 
 async function use<T>(open: () => Promise<Database>, fn: (db: Database) => Promise<T>): Promise<T> {
@@ -60,16 +94,13 @@ export async function createBackend(name: BackendName, label: string): Promise<B
   };
 
   if (name === 'embedded') {
-    const template = join(root, 'template');
-    await use(
-      () => createDatabase({ dataDir: template }),
-      (db) => migrate(db),
-    );
+    // Every case's database is a copy of the run's migrated template (@smartstock/testkit).
+    const template = embeddedTemplate();
     return {
       name,
       async fresh(tag = 'case') {
         const dataDir = await caseDir(tag);
-        await cp(join(template, 'db'), join(dataDir, 'db'), { recursive: true });
+        await cp(template, join(dataDir, 'db'), { recursive: true });
         return {
           backend: name,
           dataDir,
@@ -78,6 +109,11 @@ export async function createBackend(name: BackendName, label: string): Promise<B
           databaseName: null,
           withDb: (fn) => use(() => createDatabase({ dataDir }), fn),
         };
+      },
+      async shared() {
+        const dataDir = await caseDir('shared');
+        await cp(template, join(dataDir, 'db'), { recursive: true });
+        return sharedDatabase(await createDatabase({ dataDir }), caseDir);
       },
       dispose: () => rm(root, { recursive: true, force: true }),
     };
@@ -97,15 +133,7 @@ export async function createBackend(name: BackendName, label: string): Promise<B
     name,
     async fresh(tag = 'case') {
       const dataDir = await caseDir(tag);
-      await use(open, async (db) => {
-        const tables = await db.query<{ name: string }>(
-          `SELECT quote_ident(tablename) AS name FROM pg_tables
-            WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
-        );
-        if (tables.length > 0) {
-          await db.query(`TRUNCATE ${tables.map((t) => t.name).join(', ')} RESTART IDENTITY`);
-        }
-      });
+      await use(open, emptyTables);
       return {
         backend: name,
         dataDir,
@@ -114,6 +142,9 @@ export async function createBackend(name: BackendName, label: string): Promise<B
         databaseName,
         withDb: (fn) => use(open, fn),
       };
+    },
+    async shared() {
+      return sharedDatabase(await open(), caseDir);
     },
     async dispose() {
       await use(

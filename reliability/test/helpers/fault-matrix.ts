@@ -1,8 +1,10 @@
+import type { Database } from '@smartstock/db';
+import { createFmpClient } from '@smartstock/fmp-client';
 import { FAULT_KINDS, type FaultKind, type FaultRates, type Sandbox } from '@smartstock/fmp-sandbox';
-import { type SyncSummary, syncSummarySchema, type TaskSummary } from '@smartstock/ingest-core';
+import { runDailySync, type SyncSummary, syncSummarySchema, type TaskSummary } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Backend, type BackendName, createBackend, type Target } from './backends.js';
-import { assertCliBuilt, type CliResult, runCli } from './cli.js';
+import { type Backend, type BackendName, createBackend, type SharedDatabase } from './backends.js';
+import { assertCliBuilt, runCli } from './cli.js';
 import { referenceRun } from './reference.js';
 import {
   compareTable,
@@ -32,6 +34,20 @@ export interface Tally {
   tickersReportedFailed: number;
 }
 
+interface FaultyRun {
+  summary: SyncSummary;
+  /** Everything the run printed or logged (scanned for the key). */
+  output: string;
+  /** Reads the run's database. */
+  read<T>(fn: (db: Database) => Promise<T>): Promise<T>;
+  /** Where its failed_ingestion.log is. */
+  dataDir: string;
+}
+
+async function readAll(db: Database): Promise<{ tables: DataTables; logs: SyncLogRow[] }> {
+  return { tables: await readDataTables(db), logs: await readSyncLogs(db) };
+}
+
 interface CaseOutcome {
   summary: SyncSummary;
   failedTickers: Record<(typeof FMP_TASKS)[number], string[]>;
@@ -52,18 +68,18 @@ function describeFaults(faults: FaultRates): string {
 }
 
 /**
- * Each fault kind of the sandbox alone and all together, through the built CLI, each run compared with a
+ * Each fault kind of the sandbox alone and all together, each run compared with a
  * fault-free reference run on the same backend: no stored row differs from the reference, no reference row is
  * missing except for tickers the run reported (failed_ingestion.log, the summary counts, sync_logs), and the
  * status follows the failure threshold.
  */
 export function defineFaultMatrix(backendName: BackendName): void {
-  describe(`the daily sync under injected faults, through the CLI (${backendName})`, () => {
+  describe(`the daily sync under injected faults (${backendName})`, () => {
     let backend: Backend;
     let sandbox: Sandbox;
     let window: Window;
     let reference: DataTables;
-    let frozenNow: Date;
+    let shared: SharedDatabase;
     const tally: Tally = {
       backend: backendName,
       faultCombinations: 0,
@@ -76,8 +92,7 @@ export function defineFaultMatrix(backendName: BackendName): void {
 
     beforeAll(async () => {
       assertCliBuilt();
-      frozenNow = new Date();
-      sandbox = await startWorld({ now: frozenNow });
+      sandbox = await startWorld();
       backend = await createBackend(backendName, 'faults');
       window = pastWindow();
       const run = await referenceRun(backend, sandbox, window);
@@ -93,32 +108,98 @@ export function defineFaultMatrix(backendName: BackendName): void {
       expect(reference.prices.size).toBe(withBars.length * window.sessions.length);
       expect(reference.dcf.size).toBe(sandbox.market.dcfSymbols().filter((s) => universe.has(s)).length);
       expect(reference.duplicates).toBe(0);
+      shared = await backend.shared();
     });
 
     afterAll(async () => {
+      await shared?.close();
       await sandbox?.stop();
       await backend?.dispose();
       // The README quotes these figures.
       console.info(`reliability tally: ${JSON.stringify(tally)}`);
     });
 
-    const shared = () => sandbox;
+    interface RunOptions {
+      /** `cli`: the built binary in a fresh database; `library`: runDailySync in this process (the default). */
+      via?: 'cli' | 'library';
+      threshold?: number;
+      sandbox?: Sandbox;
+    }
 
-    async function runWithFaults(
-      faults: FaultRates,
-      options: { extraArgs?: string[]; threshold?: number; sandbox?: Sandbox } = {},
-    ): Promise<CaseOutcome> {
+    /**
+     * One faulty run. Through the CLI it proves the whole entry point (flags, client options, exit code);
+     * through the library, with the client options the CLI builds from the same flags, it proves the pipeline
+     * without paying a process start and a database open per case.
+     */
+    async function faultyRun(faults: FaultRates, options: RunOptions): Promise<FaultyRun> {
+      const sandbox = options.sandbox ?? worldSandbox();
       const threshold = options.threshold ?? DEFAULT_THRESHOLD;
-      const sandbox = options.sandbox ?? shared();
-      const target: Target = await backend.fresh(describeFaults(faults).replace(/\W+/g, '_'));
-      sandbox.resetCounters();
-      sandbox.update({ faults });
-      let result: CliResult;
-      try {
-        result = await runCli(syncArgs(sandbox, target, window, options.extraArgs ?? []), {
+      if (options.via === 'cli') {
+        const target = await backend.fresh(describeFaults(faults).replace(/\W+/g, '_'));
+        const extra = threshold === DEFAULT_THRESHOLD ? [] : ['--failure-threshold', String(threshold)];
+        const result = await runCli(syncArgs(sandbox, target, window, extra), {
           env: fmpEnv(sandbox, target),
           cwd: target.dataDir,
         });
+        const summary = syncSummarySchema.parse(JSON.parse(result.stdout));
+        expect(result.code, result.stderr).toBe(summary.status === 'failed' ? 1 : 0);
+        return {
+          summary,
+          output: result.stdout + result.stderr,
+          read: (fn) => target.withDb(fn),
+          dataDir: target.dataDir,
+        };
+      }
+      const dataDir = await shared.nextCase(describeFaults(faults).replace(/\W+/g, '_'));
+      const lines: string[] = [];
+      const record = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+        lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+      const logger = {
+        debug: record('debug'),
+        info: record('info'),
+        warn: record('warn'),
+        error: record('error'),
+      };
+      const db = shared.db;
+      const summary = await runDailySync(
+        {
+          db,
+          // What the CLI builds from FAST_CLIENT and its default concurrency (50 price workers).
+          fmp: () =>
+            createFmpClient({
+              apiKey: sandbox.apiKey,
+              baseUrl: sandbox.url,
+              rateLimit: null,
+              maxConcurrent: 50,
+              retry: { baseMs: 1, rateLimitPauseMs: 5 },
+              timeoutMs: 300,
+              logger,
+            }),
+          dataDir,
+          logger,
+        },
+        {
+          tickersSource: sandbox.holdingsUrl,
+          minTickers: 50,
+          from: window.from,
+          to: window.to,
+          failureThreshold: threshold,
+          secrets: [sandbox.apiKey],
+        },
+      );
+      return { summary, output: lines.join('\n'), read: (fn) => fn(db), dataDir };
+    }
+
+    const worldSandbox = () => sandbox;
+
+    async function runWithFaults(faults: FaultRates, options: RunOptions = {}): Promise<CaseOutcome> {
+      const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+      const sandbox = options.sandbox ?? worldSandbox();
+      sandbox.resetCounters();
+      sandbox.update({ faults });
+      let run: FaultyRun;
+      try {
+        run = await faultyRun(faults, options);
       } finally {
         sandbox.update({ faults: '' });
       }
@@ -130,15 +211,14 @@ export function defineFaultMatrix(backendName: BackendName): void {
         expect(injected[kinds[0]!], `no ${kinds[0]} fault was injected`).toBeGreaterThan(0);
       else expect(kinds.reduce((n, k) => n + injected[k], 0)).toBeGreaterThan(kinds.length);
 
-      const summary = syncSummarySchema.parse(JSON.parse(result.stdout));
-      expect(result.code, result.stderr).toBe(summary.status === 'failed' ? 1 : 0);
-      const { tables, logs } = await target.withDb(async (db) => ({
-        tables: await readDataTables(db),
-        logs: await readSyncLogs(db),
-      }));
-      const failedLog = (await readFailedLog(target.dataDir)).filter((l) => l.runId === summary.runId);
+      const { summary } = run;
+      const { tables, logs } = await run.read(readAll);
+      const failedLog = (await readFailedLog(run.dataDir)).filter((l) => l.runId === summary.runId);
       expect(summary.tasks.map((t) => t.taskName)).toEqual(['get_russell_2000_list', ...FMP_TASKS]);
       expect(summary.tasks[0]!.status).toBe('success');
+      // The key is in no output, no sync_logs row, no failed_ingestion.log line and no summary.
+      const everything = JSON.stringify([summary, run.output, logs.map((l) => l.raw), failedLog]);
+      expect(everything.includes(sandbox.apiKey), 'the API key leaked').toBe(false);
 
       const failedTickers = {} as CaseOutcome['failedTickers'];
       for (const taskName of FMP_TASKS) {
@@ -157,7 +237,7 @@ export function defineFaultMatrix(backendName: BackendName): void {
         const unexplained = [...comparison.missingByTicker].filter(([ticker]) => !listed.has(ticker));
         tally.rowsLost += unexplained.reduce((n, [, rows]) => n + rows, 0);
         expect(unexplained, `${taskName}: rows lost for tickers the run did not report`).toEqual([]);
-        // A fresh database: every stored row was inserted exactly once by this run, none rewritten.
+        // An empty database: every stored row was inserted exactly once by this run, none rewritten.
         expect(task.rowsInserted).toBe(tables[table].size);
         expect(task.rowsChanged).toBe(0);
       }
@@ -175,10 +255,12 @@ export function defineFaultMatrix(backendName: BackendName): void {
     }
 
     for (const total of COMBINED_TOTALS) {
-      it(`loses and duplicates nothing with all seven fault kinds at once on ${total * 100}% of requests`, async () => {
+      // The heavier mix goes through the built CLI: flags, client options, exit code and all.
+      const via = total === Math.max(...COMBINED_TOTALS) ? 'cli' : 'library';
+      it(`loses and duplicates nothing with all seven fault kinds at once on ${total * 100}% of requests (${via})`, async () => {
         tally.faultCombinations++;
         const each = Math.floor((total / FAULT_KINDS.length) * 10_000) / 10_000;
-        await runWithFaults(Object.fromEntries(FAULT_KINDS.map((k) => [k, each])));
+        await runWithFaults(Object.fromEntries(FAULT_KINDS.map((k) => [k, each])), { via });
       });
     }
 
@@ -187,9 +269,11 @@ export function defineFaultMatrix(backendName: BackendName): void {
       // 60% 5xx outlasts the client's four attempts for ~13% of tickers: above the default 5%. Each run gets
       // a new sandbox with the same seed and clock, so the same requests meet the same faults (the sandbox
       // hashes the request and its attempt number): the two runs differ only in the threshold.
-      const twin = () => startWorld({ now: frozenNow, apiKey: sandbox.apiKey });
+      const twin = () => startWorld({ apiKey: sandbox.apiKey });
       const first = await twin();
-      const above = await runWithFaults({ '5xx': 0.6 }, { sandbox: first }).finally(() => first.stop());
+      const above = await runWithFaults({ '5xx': 0.6 }, { sandbox: first, via: 'cli' }).finally(() =>
+        first.stop(),
+      );
       const prices = above.summary.tasks.find((t) => t.taskName === 'ingest_market_data')!;
       expect((prices.counts.failed ?? 0) / prices.tickers).toBeGreaterThan(DEFAULT_THRESHOLD);
       expect(prices.status).toBe('failed');
@@ -198,7 +282,7 @@ export function defineFaultMatrix(backendName: BackendName): void {
       const second = await twin();
       const under = await runWithFaults(
         { '5xx': 0.6 },
-        { sandbox: second, extraArgs: ['--failure-threshold', '0.5'], threshold: 0.5 },
+        { sandbox: second, via: 'cli', threshold: 0.5 },
       ).finally(() => second.stop());
       const pricesUnder = under.summary.tasks.find((t) => t.taskName === 'ingest_market_data')!;
       expect(pricesUnder.status).toBe('partial');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Sandbox, type SandboxOptions, startSandbox } from '@smartstock/fmp-sandbox';
-import { addDays, newYorkDate, sessionsBetween } from '@smartstock/ingest-core';
+import { addDays, sessionsBetween } from '@smartstock/ingest-core';
 import type { Target } from './backends.js';
 
 /** A key nobody could mistake for anything else: any appearance of it in output is a leak. */
@@ -11,15 +11,24 @@ export function distinctiveKey(tag: string): string {
 }
 
 /**
- * A loopback sandbox whose clock is frozen when the file starts, so the DCF dates and the closed sessions it
- * serves cannot move between the reference run and the faulty ones.
+ * The instant the whole suite lives at: Monday 2026-06-01, 18:00 New York. The sandbox's market clock is
+ * pinned to it (DCF dates, closed sessions), and every window below ends before it, so no case depends on the
+ * day the suite runs (the CLI's own clock only has to be later, which any real or shifted clock is).
  */
+export const WORLD_NOW = new Date('2026-06-01T22:00:00Z');
+/**
+ * The last day of every window: Sunday 2026-05-17. A window ending on a weekend is the harder case for resume
+ * (its completion record ends at Friday's session, before the window's end date).
+ */
+export const WINDOW_END = '2026-05-17';
+
+/** A loopback sandbox of 150 tickers on the pinned clock. */
 export function startWorld(options: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({
     tickers: 150,
     seed: 20_260_505,
     apiKey: distinctiveKey('reliability-key'),
-    now: new Date(),
+    now: WORLD_NOW,
     ...options,
   });
 }
@@ -30,12 +39,9 @@ export interface Window {
   sessions: string[];
 }
 
-/**
- * A fixed past window: it ends three days ago (New York), so every session in it closed long before the
- * sandbox clock was frozen, and it stays the same for every run of the file.
- */
+/** A fixed past window of `calendarDays` ending on WINDOW_END (7 days: Monday 11 to Sunday 17 May, 5 sessions). */
 export function pastWindow(calendarDays = 7): Window {
-  const to = addDays(newYorkDate(new Date()), -3);
+  const to = WINDOW_END;
   const from = addDays(to, -(calendarDays - 1));
   return { from, to, sessions: sessionsBetween(from, to) };
 }

@@ -9,7 +9,7 @@ import type { DailyBar, FmpClient } from '@smartstock/fmp-client';
 import { BatchWriter } from '../batch-writer.js';
 import { addDays, type SyncWindow } from '../calendar.js';
 import { runPool } from '../pool.js';
-import { type Chunk, chunkWindow } from './chunks.js';
+import { type Chunk, chunkWindow, isChunkComplete } from './chunks.js';
 import type { TaskContext, TaskResult } from './context.js';
 import { classifyError, finishTask, handleTickerError, OutcomeTracker, TaskStop } from './outcomes.js';
 
@@ -198,7 +198,7 @@ export async function runPricesTask(ctx: TaskContext, options: PricesTaskOptions
     await runPool(list, concurrency, async (ticker, _i, pool) => {
       if (stop.stopped) return pool.stop();
       const done = completed.get(ticker) ?? [];
-      const todo = chunks.filter((c) => !done.some((d) => d.from <= c.from && d.to >= c.to));
+      const todo = chunks.filter((c) => !isChunkComplete(c, done, lastClosed));
       windowsSkipped += chunks.length - todo.length;
       try {
         const r = await fetchTicker(client, ticker, todo, options.backfill);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createDatabase, type Database, migrate } from '@smartstock/db';
 import { createFmpClient, type FmpClient } from '@smartstock/fmp-client';
 import { type Sandbox, type SandboxOptions, startSandbox } from '@smartstock/fmp-sandbox';
+import { freshEmbeddedDataDir } from '@smartstock/testkit';
 
 export type BackendKind = 'embedded' | 'postgres';
 
@@ -35,10 +36,9 @@ function withDatabase(url: string, name: string): string {
 
 /** A fresh, migrated database on the given backend, with its own data directory. */
 export async function openTestDatabase(kind: BackendKind): Promise<TestDatabase> {
-  const dataDir = await tempDir();
   if (kind === 'embedded') {
+    const dataDir = await freshEmbeddedDataDir('ingest-core-');
     const db = await createDatabase({ dataDir });
-    await migrate(db);
     return {
       db,
       dataDir,
@@ -49,6 +49,8 @@ export async function openTestDatabase(kind: BackendKind): Promise<TestDatabase>
       },
     };
   }
+  const dataDir = await tempDir();
+  // A unique name only: no date or duration is derived from it.
   const name = `ingest_core_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   const admin = await createDatabase({ url: POSTGRES_ADMIN_URL });
   await admin.query(`CREATE DATABASE ${name}`);

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, type Database, migrate } from '@smartstock/db';
+import { freshEmbeddedDataDir } from '@smartstock/testkit';
 
 /**
  * The database backends every sync-logger test runs on: the embedded PGlite always, a real PostgreSQL
@@ -29,10 +30,9 @@ const embedded: Backend = {
   name: 'embedded PGlite',
   sessionTimeZone: (requested) => requested,
   async open(options = {}) {
-    const dataDir = await mkdtemp(join(tmpdir(), 'sync-logger-test-'));
+    const dataDir = await freshEmbeddedDataDir('sync-logger-test-');
     const db = await createDatabase({ dataDir });
     try {
-      await migrate(db);
       // One connection: a session setting holds for every later query.
       if (options.timeZone) await db.query(`SET TIME ZONE '${options.timeZone}'`);
     } catch (error) {
@@ -55,6 +55,7 @@ function postgres(serverUrl: string): Backend {
     name: 'PostgreSQL',
     sessionTimeZone: () => 'UTC',
     async open() {
+      // A unique name only: no date or duration is derived from it.
       const name = `sync_logger_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
       const onServer = async (sql: string) => {
         const admin = await createDatabase({ url: serverUrl });

@@ -1,0 +1,3 @@
+import { defineResumeSuite } from './helpers/resume-suite.js';
+
+defineResumeSuite('embedded');

@@ -1,0 +1,27 @@
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import './context.js';
+
+/**
+ * A new data directory holding a migrated embedded database, copied from the run's template (the package's
+ * vitest config must list `@smartstock/testkit/global-setup`, which `packageConfig({ embeddedTemplate: true })`
+ * does). The caller removes the directory.
+ */
+export async function freshEmbeddedDataDir(prefix = 'smartstock-test-'): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  await cp(embeddedTemplate(), join(dataDir, 'db'), { recursive: true });
+  return dataDir;
+}
+
+/** The run's migrated template directory, to copy to `<dataDir>/db`. */
+export function embeddedTemplate(): string {
+  const template = inject('smartstockEmbeddedTemplate');
+  if (!template) {
+    throw new Error(
+      'no embedded template: set packageConfig({ embeddedTemplate: true }) in vitest.config.ts',
+    );
+  }
+  return template;
+}
