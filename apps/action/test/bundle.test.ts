@@ -76,6 +76,7 @@ if (adminUrl)
 
     beforeAll(async () => {
       sandbox = await startSandbox({ tickers: 30, seed: 5 });
+      // A unique name only: no date or duration is derived from it.
       dbName = `smartstock_action_${process.pid}_${Date.now().toString(36)}`;
       const admin = await createDatabase({ url: adminUrl! });
       await admin.query(`CREATE DATABASE ${dbName}`);
@@ -139,6 +140,9 @@ if (adminUrl)
       'min-tickers': '10',
       'requests-per-minute': '0',
       'fmp-base-url': sandbox.url,
+      // The Action has no from/to: it syncs the last N days, like the schedule. The sandbox and the Action share
+      // the process tree's clock (real or shifted), and any 7 calendar days hold a closed NYSE session, so the
+      // assertions below hold on any day.
       days: '7',
     });
 

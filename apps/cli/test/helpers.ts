@@ -66,6 +66,7 @@ export async function createBackend(name: Backend['name'], dataDir: string, labe
       dispose: async () => undefined,
     };
   }
+  // A unique name only: no date or duration is derived from it.
   const dbName = `smartstock_cli_${label}_${process.pid}_${Date.now().toString(36)}`;
   const admin = await createDatabase({ url: adminUrl! });
   await admin.query(`CREATE DATABASE ${dbName}`);

@@ -42,19 +42,38 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-const backends = new WeakMap<Database, Backend>();
+/**
+ * Where a Database keeps its backend: a registry symbol, so that a handle opened by one copy of this package is
+ * usable by another (a service's own @smartstock/db beside the one ingest-core depends on). The protocol
+ * number changes only when the Backend interface does; a copy refuses a handle of another protocol.
+ */
+const BACKEND_SLOT = Symbol.for('@smartstock/db/backend');
+const BACKEND_PROTOCOL = 1;
+
+interface BackendSlot {
+  protocol: number;
+  backend: Backend;
+}
 
 export function registerBackend(db: Database, backend: Backend): void {
-  backends.set(db, backend);
+  const slot: BackendSlot = { protocol: BACKEND_PROTOCOL, backend };
+  Object.defineProperty(db, BACKEND_SLOT, { value: slot, enumerable: false });
 }
 
 export function backendOf(db: Database): Backend {
-  const backend = backends.get(db);
-  if (!backend) {
+  const slot = (db as { [BACKEND_SLOT]?: BackendSlot })[BACKEND_SLOT];
+  if (slot === undefined) {
     throw new DatabaseError(
       'CONNECTION_FAILED',
       'not a database opened by createDatabase() of @smartstock/db',
     );
   }
-  return backend;
+  if (slot.protocol !== BACKEND_PROTOCOL) {
+    throw new DatabaseError(
+      'CONNECTION_FAILED',
+      `this database was opened by an incompatible copy of @smartstock/db (handle protocol ${slot.protocol}, ` +
+        `this copy speaks ${BACKEND_PROTOCOL}): install one version of @smartstock/db for the whole service`,
+    );
+  }
+  return slot.backend;
 }

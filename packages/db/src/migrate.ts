@@ -73,13 +73,17 @@ async function applyPending(
          WHERE rolled_back_at IS NULL ORDER BY started_at`,
       )
     : [];
+  // A migration this copy does not know was applied by a newer version: its writers may expect columns or
+  // constraints this copy would get wrong, so it refuses the database instead of writing into it.
   const known = new Set(migrations.map((m) => m.name));
-  for (const row of rows) {
-    if (!known.has(row.migration_name)) {
-      logger.warn('the database has a migration this version does not know (applied by a newer version?)', {
-        migration: row.migration_name,
-      });
-    }
+  const unknown = rows.filter((row) => !known.has(row.migration_name)).map((row) => row.migration_name);
+  if (unknown.length > 0) {
+    throw new DatabaseError(
+      'SCHEMA_TOO_NEW',
+      `the database has migration${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} that this version of ` +
+        '@smartstock/db does not know (applied by a newer version); nothing was changed. Upgrade ' +
+        '@smartstock/db (and the smartstock CLI or Action) to the version that migrated it.',
+    );
   }
 
   const pending: EmbeddedMigration[] = [];

@@ -150,6 +150,26 @@ describe.each(testBackends())('migrate on $name', (backend) => {
     expect(names.map((r) => r.migration_name)).toEqual([INIT, next.name]);
   });
 
+  it('refuses a database migrated by a newer version, naming the migration it does not know', async () => {
+    const { db } = await backend.fresh();
+    const sql = 'CREATE TABLE newer_things (id int PRIMARY KEY);\n';
+    const newer = {
+      name: '20991231000000_newer',
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    };
+    await migrate(db, { migrations: [...embeddedMigrations, newer] });
+    const before = await db.query('SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY 1');
+    // This copy knows only the embedded migrations: the older package meeting the newer database.
+    const error = await migrate(db).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(error).toMatchObject({ code: 'SCHEMA_TOO_NEW' });
+    expect((error as Error).message).toMatch(/20991231000000_newer.*newer version.*Upgrade @smartstock\/db/);
+    expect(await db.query('SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY 1')).toEqual(
+      before,
+    );
+  });
+
   it('rolls a failing migration back completely and records nothing for it', async () => {
     const { db } = await backend.fresh();
     await migrate(db);

@@ -36,7 +36,24 @@ export interface FmpErrorDetails {
   cause?: unknown;
 }
 
-/** Base class of every error the client throws. Never carries the API key, headers or the request options. */
+/**
+ * The brand every FmpError carries, under a registry symbol: two copies of this package in one service (a
+ * service's own version beside the one ingest-core depends on) share it, where `instanceof` across copies fails.
+ * Its value is the error's code.
+ */
+const FMP_ERROR_BRAND = Symbol.for('@smartstock/fmp-client/FmpError');
+
+/** The code of a branded FmpError from any copy of this package, or null. */
+function brandedCode(value: unknown): FmpErrorCode | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const code = (value as { [FMP_ERROR_BRAND]?: unknown })[FMP_ERROR_BRAND];
+  return typeof code === 'string' ? (code as FmpErrorCode) : null;
+}
+
+/**
+ * Base class of every error the client throws. Never carries the API key, headers or the request options.
+ * `instanceof` works across copies of the package: it checks the brand and the code, not the prototype chain.
+ */
 export class FmpError extends Error {
   readonly code: FmpErrorCode;
   readonly status: number | null;
@@ -50,10 +67,19 @@ export class FmpError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, FMP_ERROR_BRAND, { value: code, enumerable: false });
     this.status = details.status ?? null;
     this.endpoint = details.endpoint;
     if (details.symbol !== undefined) this.symbol = details.symbol;
     if (details.fmpMessage !== undefined) this.fmpMessage = details.fmpMessage;
+  }
+
+  /** FmpError matches any branded error; a subclass matches the codes it stands for (see CLASS_CODES). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const code = brandedCode(value);
+    if (code === null) return false;
+    const codes = CLASS_CODES.get(this);
+    return codes === undefined ? this === FmpError : codes.includes(code);
   }
 
   /** Retried by the client's own policy (5xx, network, timeout, malformed body; 429 separately). */
@@ -179,11 +205,27 @@ export class FmpAbortedError extends FmpError {
   }
 }
 
+/** Which codes each subclass stands for: one class per code, but for the network class's two. */
+const CLASS_CODES = new Map<abstract new (...args: never[]) => FmpError, readonly FmpErrorCode[]>([
+  [FmpAuthError, ['AUTH']],
+  [FmpPlanError, ['PLAN']],
+  [FmpRateLimitError, ['RATE_LIMIT']],
+  [FmpBandwidthError, ['BANDWIDTH']],
+  [FmpBadRequestError, ['BAD_REQUEST']],
+  [FmpNotFoundError, ['NOT_FOUND']],
+  [FmpServerError, ['SERVER']],
+  [FmpNetworkError, ['NETWORK', 'TIMEOUT']],
+  [FmpResponseError, ['RESPONSE']],
+  [FmpAbortedError, ['ABORTED']],
+]);
+
+/** True for an error thrown by any copy of @smartstock/fmp-client (checked by brand, not by prototype). */
 export function isFmpError(error: unknown): error is FmpError {
-  return error instanceof FmpError;
+  return brandedCode(error) !== null;
 }
 
 /** Auth and bandwidth failures end the whole run: nothing the client sends afterwards can succeed. */
 export function isFatalFmpError(error: unknown): error is FmpAuthError | FmpBandwidthError {
-  return error instanceof FmpAuthError || error instanceof FmpBandwidthError;
+  const code = brandedCode(error);
+  return code === 'AUTH' || code === 'BANDWIDTH';
 }
