@@ -7,10 +7,10 @@ import { type Logger, noopLogger } from './logger.js';
 
 export interface CreateDatabaseOptions {
   /** postgres:// or postgresql:// URL. Absent: the embedded PGlite database under `dataDir`. */
-  url?: string;
+  url?: string | undefined;
   /** Where the embedded database lives (`<dataDir>/db`, locked by `<dataDir>/db.lock`). Default './data'. */
-  dataDir?: string;
-  logger?: Logger;
+  dataDir?: string | undefined;
+  logger?: Logger | undefined;
 }
 
 /** Opens the database: PostgreSQL through a connection pool, or the embedded PGlite database. */

@@ -29,9 +29,9 @@ interface AppliedRow {
 }
 
 export interface MigrateOptions {
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The migrations to apply (tests); default: the ones embedded at build time. */
-  migrations?: readonly EmbeddedMigration[];
+  migrations?: readonly EmbeddedMigration[] | undefined;
 }
 
 /**

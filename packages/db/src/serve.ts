@@ -5,12 +5,12 @@ import { type Logger, noopLogger } from './logger.js';
 
 export interface ServeOptions {
   /** TCP port on the loopback interface; 0 (default) picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Loopback only: '127.0.0.1' (default), '::1' or 'localhost'. */
-  host?: '127.0.0.1' | '::1' | 'localhost';
+  host?: '127.0.0.1' | '::1' | 'localhost' | undefined;
   /** Concurrent client connections (Prisma Studio opens several). Default 8. */
-  maxConnections?: number;
-  logger?: Logger;
+  maxConnections?: number | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface ServedDatabase {

@@ -21,8 +21,8 @@ export function isValidDate(value: unknown): value is string {
 export interface RowContext {
   what: string;
   index: number;
-  ticker?: unknown;
-  date?: unknown;
+  ticker?: unknown | undefined;
+  date?: unknown | undefined;
 }
 
 export function invalidRow(

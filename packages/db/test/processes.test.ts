@@ -79,13 +79,15 @@ describe('two processes on one embedded database', () => {
 
 describe('processes racing for one lock file', () => {
   it('lets exactly one take it and every other is refused naming that one, never a half-written file', async () => {
-    // Eight processes spinning on two cores start at the same instant, round after round: a lock file that
-    // could be seen before its owner is written in it would show up here as a refusal naming no pid.
+    // Eight processes spinning on two cores race from the same instant, round after round: a lock file that
+    // could be seen before its owner is written in it would show up here as a refusal naming no pid. The
+    // instant is the last racer reaching a barrier the racers keep among themselves (see lock-child.ts): no
+    // clock, so a slow start cannot make anyone miss it.
     for (let round = 0; round < 6; round++) {
       const dir = tempDir();
       const path = join(dir, 'db.lock');
-      const startAt = String(Date.now() + 1500);
-      const racers = Array.from({ length: 8 }, () => runNode(lockChild, [path, startAt]));
+      const barrier = join(tempDir(), 'barrier');
+      const racers = Array.from({ length: 8 }, () => runNode(lockChild, [path, barrier, '8']));
       const winner = await Promise.race(
         racers.map((r) =>
           r

@@ -69,14 +69,14 @@ const SYMBOL_RE = /^\^?[A-Za-z0-9][A-Za-z0-9.\-_=]{0,24}$/;
 interface Call<T> {
   path: string;
   query: Record<string, string>;
-  symbol?: string;
+  symbol?: string | undefined;
   parse: (body: string, context: ParseContext) => T;
 }
 
 interface ParseContext {
   status: number;
   endpoint: string;
-  symbol?: string;
+  symbol?: string | undefined;
 }
 
 type Internal = { limiter: RequestLimiter };

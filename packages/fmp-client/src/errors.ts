@@ -27,13 +27,13 @@ export const FMP_ERROR_CODES: readonly FmpErrorCode[] = [
 
 export interface FmpErrorDetails {
   /** HTTP status, or null when no response was received (network, timeout, abort, bad input). */
-  status?: number | null;
+  status?: number | null | undefined;
   /** Path of the endpoint, e.g. `/stable/discounted-cash-flow`. */
   endpoint: string;
-  symbol?: string;
+  symbol?: string | undefined;
   /** FMP's own message (`Error Message` field or plain-text body), when it sent one. */
-  fmpMessage?: string;
-  cause?: unknown;
+  fmpMessage?: string | undefined;
+  cause?: unknown | undefined;
 }
 
 /**
@@ -58,8 +58,8 @@ export class FmpError extends Error {
   readonly code: FmpErrorCode;
   readonly status: number | null;
   readonly endpoint: string;
-  readonly symbol?: string;
-  readonly fmpMessage?: string;
+  readonly symbol?: string | undefined;
+  readonly fmpMessage?: string | undefined;
   /** How many HTTP attempts were made for the call that failed (set when the client gives up). */
   attempts = 0;
 

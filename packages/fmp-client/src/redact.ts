@@ -15,12 +15,12 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error | undefined {
   if (error === undefined || error === null || depth > 4) return undefined;
   const source = error as {
-    name?: unknown;
-    message?: unknown;
-    code?: unknown;
-    errno?: unknown;
-    syscall?: unknown;
-    cause?: unknown;
+    name?: unknown | undefined;
+    message?: unknown | undefined;
+    code?: unknown | undefined;
+    errno?: unknown | undefined;
+    syscall?: unknown | undefined;
+    cause?: unknown | undefined;
   };
   const message = typeof source.message === 'string' ? source.message : String(error);
   const nested = typeof error === 'object' ? sanitizeError(source.cause, secrets, depth + 1) : undefined;

@@ -171,16 +171,16 @@ type HeaderInput = Headers | Record<string, string> | readonly (readonly [string
 export type NodeFetch = (
   input: string | URL,
   init?: {
-    method?: string;
-    headers?: HeaderInput;
-    signal?: AbortSignal | null;
+    method?: string | undefined;
+    headers?: HeaderInput | undefined;
+    signal?: AbortSignal | null | undefined;
     /**
      * A deadline for the whole exchange (headers and body): on expiry the request is destroyed and the call
      * rejects with a `DeadlineError`. ofetch hands its options to fetch as they are, so the client sets it
      * per call next to a long-lived stop signal, instead of building an AbortController and a listener per
      * attempt to merge the two (a quarter of a call's own CPU on Node 20).
      */
-    timeoutMs?: number;
+    timeoutMs?: number | undefined;
   },
 ) => Promise<Response>;
 

@@ -16,41 +16,41 @@ export interface RateLimitOptions {
   /** Request starts allowed in any rolling window. */
   requests: number;
   /** Window length in ms (default 60 000). Scaled down in tests and benchmarks. */
-  windowMs?: number;
+  windowMs?: number | undefined;
   /**
    * Longest delay assumed between sending a request and FMP counting it, used only for a request that
    * has not completed yet (a completed request is bounded by its completion time). Default 1 000.
    */
-  safetyMarginMs?: number;
+  safetyMarginMs?: number | undefined;
 }
 
 export interface RetryOptions {
   /** Total attempts for 5xx / network / timeout / malformed-body failures (default 4). */
-  attempts?: number;
+  attempts?: number | undefined;
   /** Backoff base in ms (default 1 000): attempt n waits ~base * 2^(n-1), with jitter. */
-  baseMs?: number;
+  baseMs?: number | undefined;
   /** Backoff cap in ms (default 30 000). */
-  capMs?: number;
+  capMs?: number | undefined;
   /** Whole-client pause after a 429 without a positive Retry-After (default 10 000). */
-  rateLimitPauseMs?: number;
+  rateLimitPauseMs?: number | undefined;
   /** Retries of one call after 429s before it fails with FmpRateLimitError (default 5). */
-  rateLimitAttempts?: number;
+  rateLimitAttempts?: number | undefined;
 }
 
 export interface FmpClientOptions {
   apiKey: string;
   /** Origin only (default https://financialmodelingprep.com); the client adds /stable/... */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Rolling-window budget (default 300 requests / 60 s, FMP Starter). `null` disables pacing. */
-  rateLimit?: RateLimitOptions | null;
+  rateLimit?: RateLimitOptions | null | undefined;
   /** Requests in flight at once (default 10). */
-  maxConcurrent?: number;
-  retry?: RetryOptions;
+  maxConcurrent?: number | undefined;
+  retry?: RetryOptions | undefined;
   /** Per-attempt timeout in ms, covering headers and body (default 30 000). */
-  timeoutMs?: number;
-  logger?: Logger;
+  timeoutMs?: number | undefined;
+  logger?: Logger | undefined;
   /** Aborting it aborts the client (like `abort()`). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Test seam: monotonic clock in ms (default performance.now). */
   clock?: () => number;
   /** Test seam: sleep that rejects when the signal aborts (default setTimeout-based). */
@@ -84,8 +84,8 @@ export interface DcfValue {
 export interface InvalidRow {
   /** 0-based position of the row in the response (data rows only, for CSV). */
   index: number;
-  symbol?: string;
-  date?: string;
+  symbol?: string | undefined;
+  date?: string | undefined;
   reason: string;
 }
 

@@ -80,3 +80,23 @@ export function maxInRollingWindow(times: readonly number[], windowMs: number): 
   }
   return best;
 }
+
+/**
+ * Virtual time for a client (its `clock` and `sleep` options) and a test server: the clock moves only when
+ * the client sleeps, and a sleep returns at once with the clock at its wake-up time (never moved back), so
+ * sleeps begun at the same instant wake at the same instant, as on a real clock. Windows of any length cost
+ * nothing, and what a server sees depends on the client's pacing alone, never on how fast this machine
+ * sends or answers.
+ */
+export function virtualTime() {
+  const time = { now: 0 };
+  return {
+    clock: () => time.now,
+    sleep: async (ms: number) => {
+      const wakeAt = time.now + ms;
+      // Moved one microtask later, so that sleeps begun together all count from the same instant.
+      await null;
+      time.now = Math.max(time.now, wakeAt);
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultSleep, RequestLimiter, RollingWindowBudget } from '../src/limiter.js';
 import { maxInRollingWindow } from './helpers.js';
 
@@ -128,32 +128,78 @@ describe('RollingWindowBudget', () => {
 });
 
 describe('RequestLimiter concurrency', () => {
-  it('keeps maxConcurrent calls in flight when every caller queues its next call as its last one settles', async () => {
-    // The pipeline's shape: a pool of callers, each awaiting one call and then making the next. A limiter
-    // whose workers leave when the queue is empty for an instant, and are not replaced while others are
-    // busy, settles near 9 of 10 in flight: a tenth of the throughput lost at any latency.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const maxConcurrent = 10;
+  const callsPerCaller = 30;
+  const latencyMs = 20;
+
+  /**
+   * The pipeline's shape: `maxConcurrent` callers, each awaiting one call (of `latencyMs`) and then making
+   * the next, the first joining at `joinAtMs(i)`. Everything runs in virtual time, the limiter's own timers
+   * included (a worker's linger, bottleneck's setTimeout yields): the calls' latency and the scheduling are
+   * the same on any machine, so the count of calls in flight at each start is exact, not a mean that a busy
+   * CPU can push below a threshold.
+   */
+  async function callers(joinAtMs: (caller: number) => number) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], now: 0 });
+    const virtualNow = () => vi.getMockedSystemTime()!.getTime();
     const limiter = new RequestLimiter({
-      maxConcurrent: 10,
+      maxConcurrent,
       budget: null,
-      clock: () => performance.now(),
+      // Never paused here, so the pause gate's clock is never compared with anything.
+      clock: () => 0,
       sleep: defaultSleep,
     });
     let inFlight = 0;
     const atStart: number[] = [];
-    const caller = async () => {
-      for (let i = 0; i < 30; i++) {
+    const caller = async (i: number) => {
+      await new Promise((resolve) => setTimeout(resolve, joinAtMs(i)));
+      for (let k = 0; k < callsPerCaller; k++) {
         await limiter.run(async () => {
           inFlight += 1;
           atStart.push(inFlight);
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await new Promise((resolve) => setTimeout(resolve, latencyMs));
           inFlight -= 1;
         });
+        // The caller's own step between calls (the pipeline parses the answer and hands the rows on): a
+        // worker that left on finding the queue empty is gone by the time the next call is queued.
+        await null;
       }
     };
-    await Promise.all(Array.from({ length: 10 }, caller));
-    expect(atStart).toHaveLength(300);
-    expect(Math.max(...atStart)).toBe(10);
-    const mean = atStart.reduce((a, b) => a + b, 0) / atStart.length;
-    expect(mean).toBeGreaterThan(9.5);
+    let finishedAt: number | undefined;
+    const all = Promise.all(Array.from({ length: maxConcurrent }, (_, i) => caller(i))).then(() => {
+      finishedAt = virtualNow();
+    });
+    await vi.runAllTimersAsync();
+    await all;
+    expect(atStart).toHaveLength(maxConcurrent * callsPerCaller);
+    expect(Math.max(...atStart)).toBe(maxConcurrent);
+    return { atStart, finishedAt };
+  }
+
+  it('keeps maxConcurrent calls in flight when every caller queues its next call as its last one settles', async () => {
+    // A limiter whose workers leave when the queue is empty for an instant, and are not replaced while
+    // others are busy, settles near 9 of 10 in flight: a tenth of the throughput lost at any latency.
+    const { atStart, finishedAt } = await callers(() => 0);
+    // The first wave ramps up from 1 to maxConcurrent; from then on every call starts beside
+    // maxConcurrent - 1 others, never fewer.
+    expect(atStart.slice(0, maxConcurrent)).toEqual(Array.from({ length: maxConcurrent }, (_, i) => i + 1));
+    const later = atStart.slice(maxConcurrent);
+    expect(later.reduce((a, b) => a + b, 0) / later.length).toBe(maxConcurrent);
+    // No call waited for a worker: each caller's calls ran back to back, the least time possible.
+    expect(finishedAt).toBe(callsPerCaller * latencyMs);
+  });
+
+  it('starts a worker for a call queued while every worker is busy, up to maxConcurrent', async () => {
+    // Callers join one virtual millisecond apart, all within the first call's latency: each one's first
+    // call finds the workers started so far busy, and must get a worker of its own, not wait for theirs.
+    const { atStart, finishedAt } = await callers((i) => i);
+    expect(atStart.slice(0, maxConcurrent)).toEqual(Array.from({ length: maxConcurrent }, (_, i) => i + 1));
+    expect(Math.min(...atStart.slice(maxConcurrent))).toBe(maxConcurrent);
+    // The last caller to join ran its calls back to back.
+    expect(finishedAt).toBe(maxConcurrent - 1 + callsPerCaller * latencyMs);
   });
 });

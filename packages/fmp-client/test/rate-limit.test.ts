@@ -9,6 +9,7 @@ import {
   fixtureJson,
   maxInRollingWindow,
   useMswServer,
+  virtualTime,
 } from './helpers.js';
 
 const server = useMswServer();
@@ -25,15 +26,15 @@ function limitReach(headers: Record<string, string> = {}) {
 
 /**
  * A server enforcing FMP's limit the strictest way: at most `limit` accepted requests in any rolling
- * window, answering 429 "Limit Reach" (no Retry-After, as FMP) beyond it. Records every arrival.
+ * window, answering 429 "Limit Reach" (no Retry-After, as FMP) beyond it. Records every arrival, on `clock`.
  */
-function rollingWindowServer(limit: number, windowMs: number) {
+function rollingWindowServer(limit: number, windowMs: number, clock: () => number) {
   const arrivals: number[] = [];
   const accepted: number[] = [];
   let rejected = 0;
   server.use(
     http.get(DCF, () => {
-      const now = performance.now();
+      const now = clock();
       arrivals.push(now);
       const recent = accepted.filter((t) => now - t < windowMs).length;
       if (recent >= limit) {
@@ -51,35 +52,41 @@ const symbols = (n: number) => Array.from({ length: n }, (_, i) => `SYM${i}`);
 
 describe('rolling-window pacing against a strict server', () => {
   const BUDGET = 10;
-  const WINDOW = 150;
+  const WINDOW = 60_000;
 
   it('keeps every rolling window within the budget over more than three windows and causes no 429', async () => {
-    const srv = rollingWindowServer(BUDGET, WINDOW);
+    const { clock, sleep } = virtualTime();
+    const srv = rollingWindowServer(BUDGET, WINDOW, clock);
     const c = createFmpClient({
       apiKey: API_KEY,
       baseUrl: BASE,
       rateLimit: { requests: BUDGET, windowMs: WINDOW },
       maxConcurrent: 5,
       retry: FAST_RETRY,
+      clock,
+      sleep,
     });
     const results = await Promise.all(symbols(4 * BUDGET + 5).map((s) => c.getDcf(s)));
     expect(results).toHaveLength(45);
     expect(srv.arrivals).toHaveLength(45);
-    // 45 requests at 10 per window cannot fit in fewer than four windows.
-    expect(Math.max(...srv.arrivals) - Math.min(...srv.arrivals)).toBeGreaterThanOrEqual(3 * WINDOW);
+    // 45 requests at 10 per window cannot fit in fewer than four windows (virtual time: the pacing's span).
+    expect(Math.max(...srv.arrivals) - Math.min(...srv.arrivals)).toBeGreaterThanOrEqual(4 * WINDOW);
     expect(maxInRollingWindow(srv.arrivals, WINDOW)).toBeLessThanOrEqual(BUDGET);
     expect(srv.rejected()).toBe(0);
     expect(c.stats.rateLimited).toBe(0);
   });
 
   it('the same checker and server catch a client without pacing', async () => {
-    const srv = rollingWindowServer(BUDGET, WINDOW);
+    const { clock, sleep } = virtualTime();
+    const srv = rollingWindowServer(BUDGET, WINDOW, clock);
     const c = createFmpClient({
       apiKey: API_KEY,
       baseUrl: BASE,
       rateLimit: null,
       maxConcurrent: 45,
       retry: { ...FAST_RETRY, rateLimitAttempts: 0 },
+      clock,
+      sleep,
     });
     const settled = await Promise.allSettled(symbols(4 * BUDGET + 5).map((s) => c.getDcf(s)));
     expect(maxInRollingWindow(srv.arrivals, WINDOW)).toBeGreaterThan(BUDGET);
@@ -145,6 +152,7 @@ describe('429 pause with fake timers (the defaults)', () => {
     const arrivals: number[] = [];
     server.use(
       http.get(DCF, () => {
+        // performance is faked above: this is the client's default clock, in virtual time.
         arrivals.push(performance.now());
         return arrivals.length === 1 ? first() : HttpResponse.json(DCF_BODY);
       }),
@@ -161,6 +169,7 @@ describe('429 pause with fake timers (the defaults)', () => {
     const sent = c.stats.requests;
     expect(sent).toBeLessThanOrEqual(4);
     await advanceUntil(
+      // Virtual time again (faked performance), so the pause is watched to its last millisecond.
       () => arrivals.length > sent || performance.now() >= t0 + expectedPauseMs - 1,
       expectedPauseMs + 100,
     );

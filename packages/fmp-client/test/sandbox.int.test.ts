@@ -1,7 +1,7 @@
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFmpClient, FmpAuthError, type FmpClientOptions } from '../src/index.js';
-import { capturingLogger, maxInRollingWindow } from './helpers.js';
+import { capturingLogger, maxInRollingWindow, virtualTime } from './helpers.js';
 import { expectNoSecret, renderings } from './secret-check.js';
 
 // The client against the loopback sandbox (a real HTTP server), with millisecond pauses.
@@ -53,28 +53,64 @@ describe('rolling-window budget against the sandbox limit', () => {
   const LIMIT = 20;
   const WINDOW = 300;
 
+  /** A sandbox enforcing LIMIT per rolling WINDOW on a virtual clock shared with the client (see virtualTime). */
+  async function limitedSandbox() {
+    const { clock, sleep } = virtualTime();
+    const limited = await startSandbox({
+      tickers: 300,
+      seed: 7,
+      apiKey: API_KEY,
+      now: '2026-05-05T21:00:00Z',
+      rpm: LIMIT,
+      rateWindowMs: WINDOW,
+      wallClock: clock,
+    });
+    return { limited, clock, sleep };
+  }
+
   it('a batch lasting more than three windows sees zero 429s and no window over the budget', async () => {
-    sandbox.update({ rpm: LIMIT, rateWindowMs: WINDOW });
-    const c = client({ rateLimit: { requests: LIMIT, windowMs: WINDOW } });
-    const batch = symbols.slice(0, 4 * LIMIT + 10);
-    const results = await Promise.all(batch.map((s) => c.getDailyPrices(s, RANGE)));
-    expect(results).toHaveLength(batch.length);
-    const counters = sandbox.counters();
-    expect(counters.rateLimited).toBe(0);
-    expect(c.stats.rateLimited).toBe(0);
-    expect(counters.requests).toBe(batch.length);
-    const span = Math.max(...counters.requestTimes) - Math.min(...counters.requestTimes);
-    expect(span).toBeGreaterThanOrEqual(3 * WINDOW);
-    expect(maxInRollingWindow(counters.requestTimes, WINDOW)).toBeLessThanOrEqual(LIMIT);
+    const { limited, clock, sleep } = await limitedSandbox();
+    try {
+      const c = client({
+        baseUrl: limited.url,
+        rateLimit: { requests: LIMIT, windowMs: WINDOW },
+        clock,
+        sleep,
+      });
+      const batch = symbols.slice(0, 4 * LIMIT + 10);
+      const results = await Promise.all(batch.map((s) => c.getDailyPrices(s, RANGE)));
+      expect(results).toHaveLength(batch.length);
+      const counters = limited.counters();
+      expect(counters.rateLimited).toBe(0);
+      expect(c.stats.rateLimited).toBe(0);
+      expect(counters.requests).toBe(batch.length);
+      // 90 requests at 20 per window span at least four windows of the shared virtual clock.
+      const span = Math.max(...counters.requestTimes) - Math.min(...counters.requestTimes);
+      expect(span).toBeGreaterThanOrEqual(4 * WINDOW);
+      expect(maxInRollingWindow(counters.requestTimes, WINDOW)).toBeLessThanOrEqual(LIMIT);
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('a client without pacing fails the same test', async () => {
-    sandbox.update({ rpm: LIMIT, rateWindowMs: WINDOW });
-    const c = client({ maxConcurrent: 40 });
-    const batch = symbols.slice(0, 4 * LIMIT + 10);
-    await Promise.allSettled(batch.map((s) => c.getDailyPrices(s, RANGE)));
-    expect(sandbox.counters().rateLimited).toBeGreaterThan(0);
-    expect(maxInRollingWindow(sandbox.counters().requestTimes, WINDOW)).toBeGreaterThan(LIMIT);
+    const { limited, clock, sleep } = await limitedSandbox();
+    try {
+      // No retries of a 429: the first requests of the batch are what the sandbox judges.
+      const c = client({
+        baseUrl: limited.url,
+        maxConcurrent: 40,
+        clock,
+        sleep,
+        retry: { rateLimitAttempts: 0 },
+      });
+      const batch = symbols.slice(0, 4 * LIMIT + 10);
+      await Promise.allSettled(batch.map((s) => c.getDailyPrices(s, RANGE)));
+      expect(limited.counters().rateLimited).toBeGreaterThan(0);
+      expect(maxInRollingWindow(limited.counters().requestTimes, WINDOW)).toBeGreaterThan(LIMIT);
+    } finally {
+      await limited.stop();
+    }
   });
 });
 
@@ -142,16 +178,38 @@ describe('auth and rate limits against the sandbox', () => {
   });
 
   it('429s from the sandbox limit pause the client: each one costs exactly one retry, no storm', async () => {
-    sandbox.update({ rpm: 15, rateWindowMs: 200 });
-    const c = client({ maxConcurrent: 10, retry: { rateLimitPauseMs: 200 } });
-    const batch = symbols.slice(0, 60);
-    await Promise.all(batch.map((s) => c.getDcf(s)));
-    const counters = sandbox.counters();
-    expect(counters.requests).toBe(batch.length + counters.rateLimited);
-    expect(c.stats.rateLimited).toBe(counters.rateLimited);
-    // Paused workers do not hammer the limit: at most one wave in flight per pause.
-    const pauses =
-      Math.ceil((Math.max(...counters.requestTimes) - Math.min(...counters.requestTimes)) / 200) + 1;
-    expect(counters.rateLimited).toBeLessThanOrEqual(10 * pauses);
+    // Virtual time shared by the sandbox's limit and the client's pauses, so the pauses counted below are
+    // the client's own, however slowly this machine runs the batch.
+    const { clock, sleep } = virtualTime();
+    const limited = await startSandbox({
+      tickers: 300,
+      seed: 7,
+      apiKey: API_KEY,
+      now: '2026-05-05T21:00:00Z',
+      rpm: 15,
+      rateWindowMs: 200,
+      wallClock: clock,
+    });
+    try {
+      const c = client({
+        baseUrl: limited.url,
+        maxConcurrent: 10,
+        clock,
+        sleep,
+        retry: { rateLimitPauseMs: 200 },
+      });
+      const batch = symbols.slice(0, 60);
+      await Promise.all(batch.map((s) => c.getDcf(s)));
+      const counters = limited.counters();
+      expect(counters.rateLimited).toBeGreaterThan(0);
+      expect(counters.requests).toBe(batch.length + counters.rateLimited);
+      expect(c.stats.rateLimited).toBe(counters.rateLimited);
+      // Paused workers do not hammer the limit: at most one wave in flight per pause.
+      const pauses =
+        Math.ceil((Math.max(...counters.requestTimes) - Math.min(...counters.requestTimes)) / 200) + 1;
+      expect(counters.rateLimited).toBeLessThanOrEqual(10 * pauses);
+    } finally {
+      await limited.stop();
+    }
   });
 });

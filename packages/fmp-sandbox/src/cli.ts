@@ -22,10 +22,10 @@ Options:
 `;
 
 export interface SandboxCliIo {
-  stdout?: { write(text: string): unknown };
-  stderr?: { write(text: string): unknown };
+  stdout?: { write(text: string): unknown } | undefined;
+  stderr?: { write(text: string): unknown } | undefined;
   /** Stops the sandbox when aborted (tests); SIGINT and SIGTERM always do. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 function integer(flag: string, raw: string | undefined, min: number, max: number): number | undefined {

@@ -27,49 +27,49 @@ export type ClockOption = (() => Date) | Date | string;
 
 export interface SandboxCoreOptions {
   /** Universe size (default 2000). */
-  tickers?: number;
+  tickers?: number | undefined;
   /** Seed of the market (default 1). */
-  seed?: number;
+  seed?: number | undefined;
   /** Seed of fault decisions (default: `seed`). */
-  faultSeed?: number;
+  faultSeed?: number | undefined;
   /** The key FMP requests must carry (`apikey` header or query parameter). Default `sandbox-key`. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Bulk endpoints answer 402 below `ultimate` (the default). */
-  plan?: Plan;
+  plan?: Plan | undefined;
   /** Requests admitted per rolling window; 0 (default) = unlimited. */
-  rpm?: number;
+  rpm?: number | undefined;
   /** Length of the rolling window in ms (default 60000). */
-  rateWindowMs?: number;
+  rateWindowMs?: number | undefined;
   /** When true, requests answered 429 also occupy the window (default false: only admitted ones do). */
-  countRejected?: boolean;
+  countRejected?: boolean | undefined;
   /** Time from a request's arrival to its answer, in ms (default 0): the sandbox's own work is inside it. */
-  latencyMs?: number;
-  faults?: FaultRates | string;
+  latencyMs?: number | undefined;
+  faults?: FaultRates | string | undefined;
   /** Length of a 429 burst: the faulted request plus the next ones (default 3). */
-  burst429?: number;
+  burst429?: number | undefined;
   /** Accept N more authenticated requests, then answer 401 to every one. null = never (default). */
-  revokeKeyAfter?: number | null;
+  revokeKeyAfter?: number | null | undefined;
   /** The market clock: bars exist for sessions closed by then; splits apply from their date. Default: real time. */
-  now?: ClockOption;
-  splits?: SplitSpec[];
+  now?: ClockOption | undefined;
+  splits?: SplitSpec[] | undefined;
   /** Most rows one `/full` call returns (newest kept; default 5000). */
-  maxRowsPerCall?: number;
+  maxRowsPerCall?: number | undefined;
   /** Wall clock in ms for the rate window and the request log (test seam; default Date.now). */
   wallClock?: () => number;
 }
 
 export interface SandboxPatch {
-  faults?: FaultRates | string;
-  rpm?: number;
-  rateWindowMs?: number;
-  latencyMs?: number;
-  revokeKeyAfter?: number | null;
-  plan?: Plan;
+  faults?: FaultRates | string | undefined;
+  rpm?: number | undefined;
+  rateWindowMs?: number | undefined;
+  latencyMs?: number | undefined;
+  revokeKeyAfter?: number | null | undefined;
+  plan?: Plan | undefined;
   /** A new market clock; null returns to real time. */
-  now?: ClockOption | null;
-  splits?: SplitSpec[];
-  countRejected?: boolean;
-  burst429?: number;
+  now?: ClockOption | null | undefined;
+  splits?: SplitSpec[] | undefined;
+  countRejected?: boolean | undefined;
+  burst429?: number | undefined;
 }
 
 export interface SandboxRequest {
@@ -78,7 +78,7 @@ export interface SandboxRequest {
   query: URLSearchParams;
   /** Header names in lower case. */
   headers: Record<string, string | string[] | undefined>;
-  body?: string;
+  body?: string | undefined;
 }
 
 export type SandboxReply =

@@ -89,7 +89,7 @@ export function renderHoldingsCsv(input: HoldingsInput): string {
     name: string;
     sector: string;
     exchange: string;
-    location?: string;
+    location?: string | undefined;
   }) => ({
     assetClass: 'Equity',
     location: t.location ?? 'United States',

@@ -32,12 +32,7 @@ export {
   SyntheticMarket,
   type SyntheticMarketOptions,
 } from './market.js';
-export {
-  createSandboxHandlers,
-  type MswModule,
-  type SandboxHandlers,
-  type SandboxHandlersOptions,
-} from './msw.js';
+// The msw handlers live at `@smartstock/fmp-sandbox/msw`: this entry's types must not need msw installed.
 export { type Sandbox, type SandboxOptions, startSandbox } from './server.js';
 export {
   CLASS_LOOKALIKE_TICKERS,

@@ -36,10 +36,10 @@ export interface SplitSpec {
 }
 
 export interface SyntheticMarketOptions {
-  seed?: number;
-  tickers?: number;
+  seed?: number | undefined;
+  tickers?: number | undefined;
   now?: () => Date;
-  splits?: SplitSpec[];
+  splits?: SplitSpec[] | undefined;
 }
 
 interface Series {

@@ -10,13 +10,13 @@ export interface MswModule {
 
 export interface SandboxHandlersOptions extends SandboxCoreOptions {
   /** Origin the handlers answer for (default `https://financialmodelingprep.com`). */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Origin of the holdings CSV (default: `baseUrl`); it is served at `/ishares/IWM_holdings.csv`. */
-  holdingsBaseUrl?: string;
+  holdingsBaseUrl?: string | undefined;
   /** An existing core to share state with (options other than the URLs are then ignored). */
-  core?: SandboxCore;
+  core?: SandboxCore | undefined;
   /** msw's `{ http, HttpResponse }`; by default msw is loaded from the caller's installation. */
-  msw?: MswModule;
+  msw?: MswModule | undefined;
 }
 
 export type SandboxHandlers = RequestHandler[] & {

@@ -13,9 +13,9 @@ import type { SyntheticMarket } from './market.js';
 
 export interface SandboxOptions extends SandboxCoreOptions {
   /** 0 (default) picks a free port. */
-  port?: number;
+  port?: number | undefined;
   /** Loopback only. */
-  host?: '127.0.0.1';
+  host?: '127.0.0.1' | undefined;
 }
 
 export interface Sandbox {

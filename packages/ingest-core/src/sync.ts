@@ -36,7 +36,7 @@ export interface SyncDeps {
    * one). The factory receives the run's id and a logger that stamps it, for the client's own log lines.
    */
   fmp: FmpClient | ((run: { runId: string; logger: Logger }) => FmpClient);
-  logger?: Logger;
+  logger?: Logger | undefined;
   clock?: () => Date;
   onProgress?: (event: ProgressEvent) => void;
   /** Holds failed_ingestion.log, the clean list file and the default universe sources. */
@@ -47,27 +47,27 @@ export interface SyncDeps {
 
 export interface SyncOptions {
   /** Task names or aliases (`tickers`, `prices`, `dcf`); default all three, always run in that order. */
-  tasks?: readonly string[];
+  tasks?: readonly string[] | undefined;
   /** Universe source: a path or an http(s) URL. */
-  tickersSource?: string;
+  tickersSource?: string | undefined;
   /** Explicit tickers for this run's prices and DCF tasks; the universe task, table and file stay untouched. */
-  tickers?: readonly string[];
+  tickers?: readonly string[] | undefined;
   /** The last N days (default 5): today − N .. today, New York time. Ignored when `from` is given. */
-  days?: number;
+  days?: number | undefined;
   /** History backfill from this date (chunked, resumable). */
-  from?: string;
+  from?: string | undefined;
   /** Window end with `from` (default today, New York). */
-  to?: string;
-  mode?: PricesMode;
-  concurrency?: number;
-  dcfConcurrency?: number;
-  failureThreshold?: number;
-  minTickers?: number;
-  runId?: string;
+  to?: string | undefined;
+  mode?: PricesMode | undefined;
+  concurrency?: number | undefined;
+  dcfConcurrency?: number | undefined;
+  failureThreshold?: number | undefined;
+  minTickers?: number | undefined;
+  runId?: string | undefined;
   /** Strings that must never reach a log, a sync_logs row or a file (the FMP key). */
-  secrets?: readonly string[];
+  secrets?: readonly string[] | undefined;
   /** Rows per database write (default 5,000 prices, 1,000 DCF). */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
 
 export const DEFAULTS = Object.freeze({

@@ -13,18 +13,18 @@ import { noopLogger } from './types.js';
 export interface SyncLoggerOptions {
   /** Source of "now" for started_at/completed_at. Default `() => new Date()`. */
   clock?: () => Date;
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Strings that must never be stored (API keys, database passwords). */
-  secrets?: string[];
+  secrets?: string[] | undefined;
   /** Bound on error_message and on every string inside metadata. Default 4000 characters. */
-  maxMessageLength?: number;
+  maxMessageLength?: number | undefined;
 }
 
 export interface MarkInterruptedOptions {
   /** Only this task's rows. */
-  taskName?: string;
+  taskName?: string | undefined;
   /** Only rows started before this instant (e.g. the start of the current process). */
-  startedBefore?: Date;
+  startedBefore?: Date | undefined;
 }
 
 /** The message `markInterrupted` stores. */
@@ -40,8 +40,8 @@ export interface SyncRun {
   succeed(result: { rowsUpdated: number; metadata?: Record<string, unknown> }): Promise<SyncLogRecord>;
   partial(result: {
     rowsUpdated: number;
-    metadata?: Record<string, unknown>;
-    errorMessage?: string;
+    metadata?: Record<string, unknown> | undefined;
+    errorMessage?: string | undefined;
   }): Promise<SyncLogRecord>;
   fail(
     error: unknown,
@@ -90,7 +90,7 @@ interface Row {
   completed_at_ms: number | null;
   duration_seconds: number | null;
   metadata_json: string | null;
-  previous_status?: string | null;
+  previous_status?: string | null | undefined;
 }
 
 function toRecord(row: Row): SyncLogRecord {

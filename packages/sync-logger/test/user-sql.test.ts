@@ -34,6 +34,9 @@ describe.each(backends)("the user's own SQL against our sync_logs on $name", (ba
     // NOW() is compared with UTC wall time, as the user's queries assume: a UTC session, the default of
     // hosted PostgreSQL servers (see the README).
     t = await backend.open({ timeZone: 'UTC' });
+    // The queries compare with the server's NOW(), so the runs are placed relative to the real clock (and
+    // the today logger keeps its default one). Safe on any day and under any load: every run is hours
+    // inside or outside its window, and nothing here measures a duration.
     const hoursAgo = (h: number) => () => new Date(Date.now() - h * 3_600_000);
     // Ten days ago: a failure too old for both windows.
     const old = await new SyncLogger(t.db, { clock: hoursAgo(240) }).start('ingest_all_dcf');

@@ -10,7 +10,7 @@ export interface ProgressEvent {
   done: number;
   total: number;
   failed: number;
-  ticker?: string;
+  ticker?: string | undefined;
 }
 
 /** What every task receives: its dependencies, never globals. */

@@ -13,7 +13,7 @@ export interface DcfTaskOptions {
   mode: 'per-symbol' | 'bulk' | 'auto';
   concurrency: number;
   failureThreshold: number;
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
 
 function latest(values: readonly DcfValue[]): DcfValue | null {

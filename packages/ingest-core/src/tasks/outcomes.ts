@@ -112,7 +112,7 @@ export async function finishTask(
     failureThreshold: number;
     fatal: { message: string } | null;
     metadata: Record<string, unknown>;
-    extraMetadata?: Record<string, unknown>;
+    extraMetadata?: Record<string, unknown> | undefined;
   },
 ): Promise<TaskResult> {
   const { tracker, writer, tickers, abortReason, metadata } = parts;

@@ -33,9 +33,9 @@ export interface PricesTaskOptions {
   backfill: boolean;
   /** Compare fresh bars with stored ones and re-backfill a ticker whose history was restated. */
   splitCheck: boolean;
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Where a re-backfill after a split starts when nothing older is stored. */
-  historyStart?: string;
+  historyStart?: string | undefined;
 }
 
 interface CompletedMarker {
@@ -51,7 +51,7 @@ export interface SplitRecord {
   storedClose: number;
   freshClose: number;
   refetched: { from: string; to: string; rows: number } | null;
-  error?: string;
+  error?: string | undefined;
 }
 
 function toPriceRow(ticker: string, bar: DailyBar): PriceRow {

@@ -17,8 +17,8 @@ export const ISHARES_HOLDINGS_URL =
 
 export interface UniverseTaskOptions {
   /** A path or an http(s) URL; default: the first default file that exists, else iShares' URL. */
-  source?: string;
-  minTickers?: number;
+  source?: string | undefined;
+  minTickers?: number | undefined;
   fetchText?: (url: string) => Promise<string>;
 }
 

@@ -56,7 +56,7 @@ export interface ParsedUniverse {
 
 export interface CleanOptions {
   /** Class rewrite table; defaults to CLASS_TICKER_OVERRIDES. */
-  classOverrides?: Readonly<Record<string, string>>;
+  classOverrides?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A US listing as FMP writes it: 1–5 letters, optionally a dash and a 1–2 letter class. */
@@ -253,7 +253,7 @@ export function parseUniverse(text: string, options: CleanOptions = {}): ParsedU
 
 export interface ValidateOptions {
   /** Fewest tickers a source may hold to replace the universe (default 1,500). */
-  minTickers?: number;
+  minTickers?: number | undefined;
 }
 
 export const DEFAULT_MIN_TICKERS = 1500;
