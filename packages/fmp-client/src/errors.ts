@@ -76,10 +76,8 @@ export class FmpError extends Error {
 
   /** FmpError matches any branded error; a subclass matches the codes it stands for (see CLASS_CODES). */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    const code = brandedCode(value);
-    if (code === null) return false;
-    const codes = CLASS_CODES.get(this);
-    return codes === undefined ? this === FmpError : codes.includes(code);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof` (subclasses inherit this)
+    return matchesClass(this, value);
   }
 
   /** Retried by the client's own policy (5xx, network, timeout, malformed body; 429 separately). */
@@ -203,6 +201,13 @@ export class FmpAbortedError extends FmpError {
   constructor(message: string, details: FmpErrorDetails) {
     super('ABORTED', message, details);
   }
+}
+
+function matchesClass(asked: unknown, value: unknown): boolean {
+  const code = brandedCode(value);
+  if (code === null) return false;
+  const codes = CLASS_CODES.get(asked as abstract new (...args: never[]) => FmpError);
+  return codes === undefined ? asked === FmpError : codes.includes(code);
 }
 
 /** Which codes each subclass stands for: one class per code, but for the network class's two. */

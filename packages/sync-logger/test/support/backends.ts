@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { createDatabase, type Database, migrate } from '@smartstock/db';
 import { freshEmbeddedDataDir } from '@smartstock/testkit';
 
