@@ -52,11 +52,11 @@ export interface FmpClientOptions {
   /** Aborting it aborts the client (like `abort()`). */
   signal?: AbortSignal | undefined;
   /** Test seam: monotonic clock in ms (default performance.now). */
-  clock?: () => number;
+  clock?: (() => number) | undefined;
   /** Test seam: sleep that rejects when the signal aborts (default setTimeout-based). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   /** Test seam: random in [0, 1) for backoff jitter (default Math.random). */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 export interface DailyBar {

@@ -55,7 +55,7 @@ export interface SandboxCoreOptions {
   /** Most rows one `/full` call returns (newest kept; default 5000). */
   maxRowsPerCall?: number | undefined;
   /** Wall clock in ms for the rate window and the request log (test seam; default Date.now). */
-  wallClock?: () => number;
+  wallClock?: (() => number) | undefined;
 }
 
 export interface SandboxPatch {

@@ -38,7 +38,7 @@ export interface SplitSpec {
 export interface SyntheticMarketOptions {
   seed?: number | undefined;
   tickers?: number | undefined;
-  now?: () => Date;
+  now?: (() => Date) | undefined;
   splits?: SplitSpec[] | undefined;
 }
 

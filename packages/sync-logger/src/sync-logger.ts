@@ -12,7 +12,7 @@ import { noopLogger } from './types.js';
 
 export interface SyncLoggerOptions {
   /** Source of "now" for started_at/completed_at. Default `() => new Date()`. */
-  clock?: () => Date;
+  clock?: (() => Date) | undefined;
   logger?: Logger | undefined;
   /** Strings that must never be stored (API keys, database passwords). */
   secrets?: string[] | undefined;

@@ -23,7 +23,7 @@ export interface TaskContext {
   runId: string;
   dataDir: string;
   failedLog: FailedLogWriter;
-  onProgress?: (event: ProgressEvent) => void;
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
   secrets: readonly string[];
 }
 

@@ -19,7 +19,7 @@ export interface UniverseTaskOptions {
   /** A path or an http(s) URL; default: the first default file that exists, else iShares' URL. */
   source?: string | undefined;
   minTickers?: number | undefined;
-  fetchText?: (url: string) => Promise<string>;
+  fetchText?: ((url: string) => Promise<string>) | undefined;
 }
 
 function isUrl(source: string): boolean {
