@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MIN_SECRET_LENGTH } from '@smartstock/common';
 import { resolveTaskName, TASK_NAMES, type TaskName } from '@smartstock/ingest-core';
 import { z } from 'zod';
 
@@ -150,6 +151,6 @@ export function secretValues(raw: { apiKey: string; databaseUrl: string }): stri
   } catch {
     // Not a URL: validation reports it (without echoing it); the whole value is masked above.
   }
-  // Masking a very short string would star out ordinary words all over the log.
-  return [...new Set(values.filter((v) => v.length >= 3))];
+  // The project's one minimum: masking a very short string would star out ordinary words all over the log.
+  return [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))];
 }

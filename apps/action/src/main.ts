@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
+import { type Logger, redactSecrets } from '@smartstock/common';
 import { createDatabase, migrate } from '@smartstock/db';
 import { createFmpClient } from '@smartstock/fmp-client';
 import { runDailySync, type SyncSummary } from '@smartstock/ingest-core';
-import { redactSecrets } from '@smartstock/sync-logger';
 import { type ActionInputs, INPUT_NAMES, InputError, parseInputs, secretValues } from './inputs.js';
 import { writeJobSummary } from './summary.js';
-
-interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 function fieldsText(fields: Record<string, unknown> | undefined): string {
   if (!fields) return '';

@@ -1,3 +1,5 @@
+import { defineBrand } from '@smartstock/common';
+
 export type FmpErrorCode =
   | 'AUTH'
   | 'PLAN'
@@ -41,14 +43,10 @@ export interface FmpErrorDetails {
  * service's own version beside the one ingest-core depends on) share it, where `instanceof` across copies fails.
  * Its value is the error's code.
  */
-const FMP_ERROR_BRAND = Symbol.for('@smartstock/fmp-client/FmpError');
+const brand = defineBrand<FmpErrorCode>('@smartstock/fmp-client/FmpError');
 
 /** The code of a branded FmpError from any copy of this package, or null. */
-function brandedCode(value: unknown): FmpErrorCode | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const code = (value as { [FMP_ERROR_BRAND]?: unknown })[FMP_ERROR_BRAND];
-  return typeof code === 'string' ? (code as FmpErrorCode) : null;
-}
+const brandedCode = (value: unknown): FmpErrorCode | null => brand.codeOf(value);
 
 /**
  * Base class of every error the client throws. Never carries the API key, headers or the request options.
@@ -67,7 +65,7 @@ export class FmpError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.code = code;
-    Object.defineProperty(this, FMP_ERROR_BRAND, { value: code, enumerable: false });
+    brand.mark(this, code);
     this.status = details.status ?? null;
     this.endpoint = details.endpoint;
     if (details.symbol !== undefined) this.symbol = details.symbol;

@@ -1,11 +1,8 @@
-/** Replaces every occurrence of each secret with `***`. Secrets shorter than 4 characters are ignored. */
+import { redactSecrets } from '@smartstock/common';
+
+/** The project's one redaction (@smartstock/common): the key and its encodings, `apikey=` values, URL passwords. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('***');
-  }
-  // Belt and braces: a key in a query string never survives, whoever put it there.
-  return out.replace(/(apikey=)[^&\s"']+/gi, '$1***');
+  return redactSecrets(text, secrets);
 }
 
 /**

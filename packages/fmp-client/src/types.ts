@@ -1,16 +1,7 @@
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+// The one Logger type of the project lives in @smartstock/common.
+import type { Logger } from '@smartstock/common';
 
-export const noopLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
+export { type Logger, noopLogger } from '@smartstock/common';
 
 export interface RateLimitOptions {
   /** Request starts allowed in any rolling window. */

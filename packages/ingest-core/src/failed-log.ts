@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactSecrets } from '@smartstock/common';
 
 export const FAILED_LOG_FILE = 'failed_ingestion.log';
 
@@ -14,13 +15,9 @@ export interface FailedIngestionEntry {
   message: string;
 }
 
-/** Removes every known secret from a text before it reaches a file (the key may sit in a URL). */
+/** Removes every known secret from a text before it reaches a file: the project's one redaction. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length > 0) out = out.split(s).join('***');
-  return out
-    .replace(/\b((?:apikey|api_key|token)=)[^&\s"'\\]+/gi, '$1***')
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@\s/]+@/gi, '$1***@');
+  return redactSecrets(text, secrets);
 }
 
 export interface FailedLogWriter {

@@ -1,4 +1,11 @@
 export {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  MIN_SECRET_LENGTH,
+  REDACTED,
+  redactAndBound,
+  redactSecrets,
+} from '@smartstock/common';
+export {
   SyncLogArgumentError,
   SyncLoggerError,
   type SyncLoggerErrorCode,
@@ -6,7 +13,6 @@ export {
   SyncLogWriteError,
   SyncRunFinishedError,
 } from './errors.js';
-export { DEFAULT_MAX_MESSAGE_LENGTH, REDACTED, redactAndBound, redactSecrets } from './redact.js';
 export { summarizeError } from './serialize.js';
 export {
   INTERRUPTED_MESSAGE,

@@ -1,4 +1,4 @@
-import { redactAndBound } from './redact.js';
+import { redactAndBound } from '@smartstock/common';
 
 const MAX_CAUSE_DEPTH = 5;
 const MAX_AGGREGATED = 3;

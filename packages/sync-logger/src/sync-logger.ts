@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MESSAGE_LENGTH, redactAndBound } from '@smartstock/common';
 import {
   SyncLogArgumentError,
   SyncLoggerError,
@@ -5,7 +6,6 @@ import {
   SyncLogWriteError,
   SyncRunFinishedError,
 } from './errors.js';
-import { DEFAULT_MAX_MESSAGE_LENGTH, redactAndBound } from './redact.js';
 import { sanitizeMetadata, summarizeError } from './serialize.js';
 import type { Logger, SyncLogDatabase, SyncLogRecord, SyncStatus } from './types.js';
 import { noopLogger } from './types.js';

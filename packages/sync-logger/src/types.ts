@@ -1,17 +1,7 @@
-/** Structural logger shared by every smartstock package (see contracts). */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+// The one Logger type of the project lives in @smartstock/common.
+import type { Logger } from '@smartstock/common';
 
-export const noopLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
+export { type Logger, noopLogger } from '@smartstock/common';
 
 /**
  * The part of `@smartstock/db`'s `Database` this package uses. Declared structurally so any object with

@@ -82,7 +82,7 @@ describe('the READMEs’ TypeScript examples, against the built packages', () =>
 
   it('finds the examples of every library README', () => {
     const sources = new Set(examples.map((e) => e.source.split('#')[0]));
-    for (const pkg of ['db', 'fmp-client', 'fmp-sandbox', 'ingest-core', 'sync-logger']) {
+    for (const pkg of ['common', 'db', 'fmp-client', 'fmp-sandbox', 'ingest-core', 'sync-logger']) {
       expect(sources, pkg).toContain(`packages/${pkg}/README.md`);
     }
   });
@@ -120,6 +120,7 @@ describe('the READMEs’ TypeScript examples, against the built packages', () =>
   // The quick ones run as a user would run them, compiled to JavaScript, against the sandbox and the embedded
   // database in a folder of their own.
   const QUICK = [
+    'packages/common/README.md#1',
     'packages/db/README.md#1',
     'packages/fmp-client/README.md#1',
     'packages/fmp-sandbox/README.md#1',

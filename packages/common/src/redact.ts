@@ -1,5 +1,12 @@
-/** What a redacted secret is replaced with (the same mark `@smartstock/db` uses in connection strings). */
+/** What a redacted secret is replaced with. */
 export const REDACTED = '***';
+
+/**
+ * Given secrets shorter than this are not replaced: no key or password anyone issues is that short (FMP keys
+ * have 32 characters), and replacing one or two characters everywhere would garble every line. Passwords in
+ * connection strings are removed by their place in the URL, whatever their length.
+ */
+export const MIN_SECRET_LENGTH = 4;
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
@@ -17,7 +24,7 @@ function secretSpellings(secret: string): string[] {
 const secretPatternCache = new Map<string, RegExp | null>();
 
 function secretPattern(secrets: readonly string[]): RegExp | null {
-  const usable = secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const usable = secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH);
   const cacheKey = JSON.stringify(usable);
   const cached = secretPatternCache.get(cacheKey);
   if (cached !== undefined) return cached;
@@ -59,7 +66,7 @@ const BEARER = /\b(Bearer\s+)([A-Za-z0-9._~+/=-]{8,})/g;
  * Removes secrets from `text`: every given secret (and its URL-encoded and JSON-escaped spellings),
  * passwords in connection strings (`postgres://user:pass@host` → `postgres://user:***@host`),
  * `apikey=...`/`token=...`/`password=...` values, `apikey:` headers and JSON fields, and bearer tokens.
- * Empty secrets are ignored; anything else, however short, is removed wherever it occurs.
+ * Secrets shorter than MIN_SECRET_LENGTH are ignored; the others are removed wherever they occur.
  */
 export function redactSecrets(text: string, secrets: readonly string[] = []): string {
   let out = typeof text === 'string' ? text : String(text);
