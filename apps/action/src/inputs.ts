@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { MIN_SECRET_LENGTH } from '@smartstock/common';
-import { resolveTaskName, TASK_NAMES, type TaskName } from '@smartstock/ingest-core';
+import { resolveTaskName, type SyncClientSettings, TASK_NAMES, type TaskName } from '@smartstock/ingest-core';
 import { z } from 'zod';
 
 /** The Action's settings after validation (GitHub does not enforce `required`, so this does). */
@@ -153,4 +153,14 @@ export function secretValues(raw: { apiKey: string; databaseUrl: string }): stri
   }
   // The project's one minimum: masking a very short string would star out ordinary words all over the log.
   return [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))];
+}
+
+/** The FMP client's settings from the inputs: ingest-core's createSyncClient turns them into the client. */
+export function clientSettingsOf(inputs: ActionInputs): SyncClientSettings {
+  return {
+    apiKey: inputs.fmpApiKey,
+    baseUrl: inputs.fmpBaseUrl,
+    requestsPerMinute: inputs.requestsPerMinute,
+    ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+  };
 }

@@ -3,9 +3,15 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { type Logger, redactSecrets } from '@smartstock/common';
 import { createDatabase, migrate } from '@smartstock/db';
-import { createFmpClient } from '@smartstock/fmp-client';
-import { runDailySync, type SyncSummary } from '@smartstock/ingest-core';
-import { type ActionInputs, INPUT_NAMES, InputError, parseInputs, secretValues } from './inputs.js';
+import { createSyncClient, runDailySync, type SyncSummary } from '@smartstock/ingest-core';
+import {
+  type ActionInputs,
+  clientSettingsOf,
+  INPUT_NAMES,
+  InputError,
+  parseInputs,
+  secretValues,
+} from './inputs.js';
 import { writeJobSummary } from './summary.js';
 
 function fieldsText(fields: Record<string, unknown> | undefined): string {
@@ -109,14 +115,7 @@ async function sync(inputs: ActionInputs, secrets: string[]): Promise<SyncSummar
       runDailySync(
         {
           db,
-          fmp: () =>
-            createFmpClient({
-              apiKey: inputs.fmpApiKey,
-              baseUrl: inputs.fmpBaseUrl,
-              rateLimit: inputs.requestsPerMinute > 0 ? { requests: inputs.requestsPerMinute } : null,
-              ...(inputs.concurrency ? { maxConcurrent: Math.max(inputs.concurrency, 10) } : {}),
-              logger,
-            }),
+          fmp: () => createSyncClient(clientSettingsOf(inputs), { logger }),
           logger,
           dataDir: inputs.dataDir,
           onProgress: progressLogger(logger),

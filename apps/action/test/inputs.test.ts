@@ -1,5 +1,6 @@
+import { syncClientOptions } from '@smartstock/ingest-core';
 import { describe, expect, it } from 'vitest';
-import { INPUT_DEFAULTS, INPUT_NAMES, parseInputs, secretValues } from '../src/inputs.js';
+import { clientSettingsOf, INPUT_DEFAULTS, INPUT_NAMES, parseInputs, secretValues } from '../src/inputs.js';
 
 const required = {
   'fmp-api-key': 'k3y-value',
@@ -101,5 +102,19 @@ describe('inputs', () => {
   it('knows every input it reads, with defaults only for optional ones', () => {
     expect(INPUT_NAMES).toContain('fmp-api-key');
     for (const name of Object.keys(INPUT_DEFAULTS)) expect(INPUT_NAMES).toContain(name);
+  });
+});
+
+describe('the FMP client the Action builds', () => {
+  it('keeps as many calls in flight as the sync has price workers, with default inputs (50, as the CLI)', () => {
+    const inputs = parseInputs(
+      { 'fmp-api-key': 'k-0123456789', 'database-url': 'postgresql://u@h/db' },
+      '/ws',
+    );
+    expect(syncClientOptions(clientSettingsOf(inputs))).toMatchObject({
+      maxConcurrent: 50,
+      rateLimit: { requests: 300 },
+      baseUrl: 'https://financialmodelingprep.com',
+    });
   });
 });

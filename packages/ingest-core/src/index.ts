@@ -55,6 +55,14 @@ export {
   type SyncDeps,
   type SyncOptions,
 } from './sync.js';
+export {
+  createSyncClient,
+  DEFAULT_FMP_BASE_URL,
+  DEFAULT_REQUESTS_PER_MINUTE,
+  type SyncClientSettings,
+  syncClientOptions,
+  syncClientSettingsSchema,
+} from './sync-client.js';
 export { BACKFILL_CHUNK_YEARS, type Chunk, chunkWindow } from './tasks/chunks.js';
 export type { ProgressEvent } from './tasks/context.js';
 export { type PricesMode, SPLIT_TOLERANCE, type SplitRecord } from './tasks/prices.js';
