@@ -10,4 +10,3 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
 fi
 pnpm install --frozen-lockfile
 SMARTSTOCK_REBUILD=1 pnpm demo
-pnpm smartstock status

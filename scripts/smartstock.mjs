@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `pnpm smartstock <command>`: runs the built CLI, building it first when it is missing, so the command
-// works straight after `pnpm install`. Build output goes to stderr: stdout stays clean for `--json`.
+// The repository's `smartstock` command (an alias or a symlink on PATH, or `pnpm smartstock`): runs the built
+// CLI, building it first when it is missing, so the command works straight after `pnpm install`. Build output
+// goes to stderr and nothing else is added: stdout stays clean for `--json`, and the exit code is the CLI's.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -124,6 +124,8 @@ async function sync(inputs: ActionInputs, secrets: string[]): Promise<SyncSummar
           tasks: inputs.tasks,
           runId,
           secrets,
+          // The schedule's nightly run is the one a health check judges; a manual dispatch is the Action's.
+          trigger: process.env.GITHUB_EVENT_NAME === 'schedule' ? 'schedule' : 'action',
           failureThreshold: inputs.failureThreshold,
           ...(inputs.days !== undefined ? { days: inputs.days } : {}),
           ...(inputs.tickersSource !== undefined ? { tickersSource: inputs.tickersSource } : {}),

@@ -1,3 +1,9 @@
+import {
+  clientSettingsOf as cliClientSettings,
+  loadStartContext,
+  resolveFmpConfig,
+  resolveRunSettings,
+} from '@smartstock/cli';
 import { syncClientOptions } from '@smartstock/ingest-core';
 import { describe, expect, it } from 'vitest';
 import { clientSettingsOf, INPUT_DEFAULTS, INPUT_NAMES, parseInputs, secretValues } from '../src/inputs.js';
@@ -117,4 +123,42 @@ describe('the FMP client the Action builds', () => {
       baseUrl: 'https://financialmodelingprep.com',
     });
   });
+});
+
+describe('the Action and the CLI, given the same settings', () => {
+  const key = 'k3y-0123456789abcdef';
+  const cases: {
+    name: string;
+    inputs: Record<string, string>;
+    env: Record<string, string>;
+    flags: object;
+  }[] = [
+    { name: 'defaults', inputs: {}, env: {}, flags: {} },
+    {
+      name: 'a Premium budget, 20 workers and another origin',
+      inputs: { 'requests-per-minute': '750', concurrency: '20', 'fmp-base-url': 'http://127.0.0.1:8089' },
+      env: { FMP_REQUESTS_PER_MINUTE: '750', FMP_BASE_URL: 'http://127.0.0.1:8089' },
+      flags: { concurrency: '20' },
+    },
+    {
+      name: 'no client-side budget and 3 workers',
+      inputs: { 'requests-per-minute': '0', concurrency: '3' },
+      env: { FMP_REQUESTS_PER_MINUTE: '0' },
+      flags: { concurrency: '3' },
+    },
+  ];
+  for (const c of cases) {
+    it(`build the same FMP client options: ${c.name}`, () => {
+      const action = parseInputs(
+        { 'fmp-api-key': key, 'database-url': 'postgresql://u@h/db', ...c.inputs },
+        '/ws',
+      );
+      const ctx = loadStartContext({ FMP_API_KEY: key, ...c.env }, '/nowhere');
+      const cli = cliClientSettings(
+        resolveFmpConfig(ctx, {}),
+        resolveRunSettings(ctx, c.flags, ['ingest_market_data']),
+      );
+      expect(syncClientOptions(cli)).toEqual(syncClientOptions(clientSettingsOf(action)));
+    });
+  }
 });

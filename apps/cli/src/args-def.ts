@@ -9,6 +9,12 @@ export const dbArgs = {
     valueHint: 'dir',
   },
   verbose: { type: 'boolean', description: 'Also print debug lines' },
+  'log-format': {
+    type: 'string',
+    description:
+      'text (a terminal: short lines; elsewhere: timestamped lines) or json (one object a line, every field)',
+    valueHint: 'text|json',
+  },
 } as const satisfies ArgsDef;
 
 /** Flags of every command that talks to FMP. */
@@ -151,4 +157,46 @@ export const statusArgs = {
     description: 'Oldest acceptable last success for --check (default 26h)',
     valueHint: 'age',
   },
+  'include-adhoc': {
+    type: 'boolean',
+    description: 'With --check, also judge runs of a few --tickers (default: full-universe runs only)',
+  },
+} as const satisfies ArgsDef;
+
+/** `smartstock sandbox`: the offline FMP's options (validated by the sandbox package's own parser). */
+export const sandboxArgs = {
+  port: {
+    type: 'string',
+    description: 'Port to listen on; 0 = any free port (default 8765)',
+    valueHint: 'n',
+  },
+  tickers: { type: 'string', description: 'Universe size (default 2000)', valueHint: 'n' },
+  seed: { type: 'string', description: 'Market and fault seed (default 1)', valueHint: 'n' },
+  rpm: {
+    type: 'string',
+    description: 'Requests per rolling window; 0 = unlimited (default 0)',
+    valueHint: 'n',
+  },
+  'rate-window-ms': {
+    type: 'string',
+    description: 'Length of the rolling window (default 60000)',
+    valueHint: 'ms',
+  },
+  'latency-ms': {
+    type: 'string',
+    description: "Time from a request's arrival to its answer (default 0)",
+    valueHint: 'ms',
+  },
+  plan: {
+    type: 'string',
+    description: 'starter, premium or ultimate (default ultimate; bulk endpoints need ultimate)',
+    valueHint: 'name',
+  },
+  'api-key': { type: 'string', description: 'Key the API requires (default sandbox-key)', valueHint: 'key' },
+  faults: {
+    type: 'string',
+    description: 'Fault rates, e.g. 5xx=0.05,429=0.02,timeout=0.005,reset=0.01,malformed=0.01',
+    valueHint: 'spec',
+  },
+  now: { type: 'string', description: 'Fixed market clock (default: real time)', valueHint: 'iso' },
 } as const satisfies ArgsDef;

@@ -1,15 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { normalizeTicker, TICKER_SHAPE } from '@smartstock/ingest-core';
+import { MIN_SECRET_LENGTH } from '@smartstock/common';
+import {
+  DEFAULT_FMP_BASE_URL,
+  DEFAULT_REQUESTS_PER_MINUTE,
+  normalizeTicker,
+  type SyncClientSettings,
+  TICKER_SHAPE,
+} from '@smartstock/ingest-core';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { parseTaskList, type TaskName } from './tasks.js';
 
-/** FMP's origin: the client adds `/stable/...`. */
-export const DEFAULT_FMP_BASE_URL = 'https://financialmodelingprep.com';
-/** Starter's budget: the safe default; a bigger plan raises it with --rpm or FMP_REQUESTS_PER_MINUTE. */
-export const DEFAULT_REQUESTS_PER_MINUTE = 300;
+// The FMP origin and Starter's budget are ingest-core's (shared with the Action through createSyncClient).
+export { DEFAULT_FMP_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE };
 export const DEFAULT_FAILURE_THRESHOLD = 0.05;
 
 /** Where the command was started, its environment and the `.env` file found there. */
@@ -80,14 +85,29 @@ const fraction = z
   .transform((s) => Number(s))
   .pipe(z.number().min(0).max(1));
 const isoDate = z.iso.date().refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)));
-const postgresUrl = z.url().refine((s) => /^postgres(ql)?:$/.test(new URL(s).protocol));
+/** `new URL()` without the exception: zod runs a refinement even after `z.url()` failed, so it must not throw. */
+export function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+const postgresUrl = z.string().refine((s) => /^postgres(ql)?:$/.test(parseUrl(s)?.protocol ?? ''));
 const origin = z
-  .url()
+  .string()
   .refine((s) => {
-    const u = new URL(s);
-    return /^https?:$/.test(u.protocol) && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
+    const u = parseUrl(s);
+    return (
+      u !== null &&
+      /^https?:$/.test(u.protocol) &&
+      (u.pathname === '/' || u.pathname === '') &&
+      !u.search &&
+      !u.hash
+    );
   })
-  .transform((s) => new URL(s).origin);
+  .transform((s) => parseUrl(s)?.origin ?? s);
+const httpUrl = z.string().refine((s) => /^https?:$/.test(parseUrl(s)?.protocol ?? ''));
 const apiKey = z.string().regex(/^\S+$/);
 
 export function resolveDataDir(ctx: StartContext, flagValue?: unknown): string {
@@ -108,7 +128,8 @@ export function resolveDatabaseConfig(ctx: StartContext, flags: { 'data-dir'?: u
   const url = check(
     postgresUrl,
     setting,
-    'a postgresql://user:password@host:5432/database URL; unset it to use the embedded database',
+    'a PostgreSQL URL such as postgresql://app@db.example.com:5432/prod (with :password after the user ' +
+      'if it needs one); unset it to use the embedded database',
     true,
   );
   return { url, dataDir };
@@ -148,6 +169,17 @@ export function resolveFmpConfig(ctx: StartContext, flags: FmpFlags): FmpConfig 
     requestsPerMinute: resolveRequestsPerMinute(ctx, flags) ?? DEFAULT_REQUESTS_PER_MINUTE,
     ...resolveClientTuning(flags),
   };
+}
+
+/**
+ * Where the universe is downloaded from when no file is given: iShares' IWM holdings CSV, unless
+ * SMARTSTOCK_UNIVERSE_URL names another copy (iShares has moved the file before). Undefined: the built-in URL.
+ */
+export function resolveUniverseUrl(ctx: StartContext): string | undefined {
+  const setting = lookupSetting(ctx, 'SMARTSTOCK_UNIVERSE_URL');
+  return setting
+    ? check(httpUrl, setting, "an http(s) URL of an iShares holdings CSV; unset it for iShares' own")
+    : undefined;
 }
 
 export function resolveRequestsPerMinute(ctx: StartContext, flags: FmpFlags): number | undefined {
@@ -191,6 +223,8 @@ export interface RunFlags {
 export interface RunSettings {
   tasks: TaskName[];
   tickersSource?: string;
+  /** How the user gave the source (`--tickers-source`, the SOURCE argument), for messages. */
+  tickersSourceOrigin?: string;
   tickers?: string[];
   days?: number;
   from?: string;
@@ -214,6 +248,7 @@ export function resolveRunSettings(
   };
   const source = str('tickers-source');
   if (source) {
+    settings.tickersSourceOrigin = source.origin;
     // A relative path means relative to where the command was started, like --data-dir.
     settings.tickersSource = /^https?:\/\//i.test(source.value)
       ? source.value
@@ -266,18 +301,56 @@ export function resolveRunSettings(
   return settings;
 }
 
-/** The values no output may ever show: the FMP key and the database password (also its encoded form). */
-export function secretsOf(values: { apiKey?: string; databaseUrl?: string }): string[] {
+/**
+ * The values no output may ever show: the FMP key and the database password (also its encoded form). A
+ * database URL is shown with only its password masked, so a message can say which database it means; one
+ * that does not parse is hidden whole (it may be a password pasted in the wrong place).
+ */
+export function secretsOf(values: {
+  apiKey?: string | undefined;
+  databaseUrl?: string | undefined;
+}): string[] {
   const secrets: string[] = [];
   if (values.apiKey) secrets.push(values.apiKey);
   if (values.databaseUrl) {
-    secrets.push(values.databaseUrl);
-    try {
-      const password = new URL(values.databaseUrl).password;
-      if (password) secrets.push(password, decodeURIComponent(password));
-    } catch {
-      // Validated before we get here; an unparsable URL has no password to hide separately.
+    const url = parseUrl(values.databaseUrl);
+    if (url === null) secrets.push(values.databaseUrl);
+    else if (url.password) {
+      secrets.push(url.password);
+      try {
+        secrets.push(decodeURIComponent(url.password));
+      } catch {
+        // A malformed %-escape: the raw form above is what appears in text.
+      }
     }
   }
-  return [...new Set(secrets.filter((s) => s.length >= 3))];
+  return [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))];
+}
+
+/** `postgresql://app:***@db:5432/prod`: the URL as messages show it, the password masked. */
+export function displayUrl(text: string): string {
+  const url = parseUrl(text);
+  if (url === null) return '(the URL, not shown)';
+  if (url.password) url.password = '***';
+  return url.toString().replace(':%2A%2A%2A@', ':***@');
+}
+
+/**
+ * The FMP client's settings from the CLI's: ingest-core's createSyncClient turns them into the client, as it
+ * does for the Action, so both build the same client from the same settings.
+ */
+export function clientSettingsOf(
+  fmp: FmpConfig,
+  run: Pick<RunSettings, 'concurrency' | 'dcfConcurrency'>,
+): SyncClientSettings {
+  return {
+    apiKey: fmp.apiKey,
+    baseUrl: fmp.baseUrl,
+    requestsPerMinute: fmp.requestsPerMinute,
+    ...(run.concurrency !== undefined ? { concurrency: run.concurrency } : {}),
+    ...(run.dcfConcurrency !== undefined ? { dcfConcurrency: run.dcfConcurrency } : {}),
+    ...(fmp.retryBaseMs !== undefined ? { retryBaseMs: fmp.retryBaseMs } : {}),
+    ...(fmp.rateLimitPauseMs !== undefined ? { rateLimitPauseMs: fmp.rateLimitPauseMs } : {}),
+    ...(fmp.timeoutMs !== undefined ? { timeoutMs: fmp.timeoutMs } : {}),
+  };
 }

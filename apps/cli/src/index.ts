@@ -1,4 +1,11 @@
-export { loadStartContext, resolveDataDir, type StartContext } from './config.js';
+export {
+  clientSettingsOf,
+  loadStartContext,
+  resolveDataDir,
+  resolveFmpConfig,
+  resolveRunSettings,
+  type StartContext,
+} from './config.js';
 export {
   CliError,
   ConfigError,

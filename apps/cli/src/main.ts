@@ -1,6 +1,6 @@
 import { type ArgsDef, type CommandDef, defineCommand, parseArgs, renderUsage } from 'citty';
 import { assertKnownArgs } from './args.js';
-import { dbArgs, dcfArgs, pricesArgs, statusArgs, syncArgs, tickersArgs } from './args-def.js';
+import { dbArgs, dcfArgs, pricesArgs, sandboxArgs, statusArgs, syncArgs, tickersArgs } from './args-def.js';
 import { migrateCommand } from './commands/db.js';
 import { runTasks } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -9,7 +9,7 @@ import { studioCommand } from './commands/studio.js';
 import { loadStartContext, lookupSetting, secretsOf } from './config.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode, errorCode, exitCodeFor, UsageError } from './errors.js';
-import { type Io, Reporter } from './output.js';
+import { type Io, LOG_FORMATS, type LogFormat, Reporter, stripAnsi } from './output.js';
 import { TASK_NAMES } from './tasks.js';
 
 export const VERSION = '0.1.0';
@@ -19,21 +19,12 @@ type Handler = (cli: CliContext, args: Record<string, unknown>) => Promise<numbe
 interface Leaf {
   def: CommandDef<ArgsDef>;
   handler: Handler;
-  /** The command parses its own arguments (the sandbox reuses its package's parser). */
-  passThrough?: boolean;
 }
 
-function leaf<const T extends ArgsDef>(
-  name: string,
-  description: string,
-  args: T,
-  handler: Handler,
-  passThrough = false,
-): Leaf {
+function leaf<const T extends ArgsDef>(name: string, description: string, args: T, handler: Handler): Leaf {
   return {
     def: defineCommand({ meta: { name, description }, args }) as CommandDef<ArgsDef>,
     handler,
-    passThrough,
   };
 }
 
@@ -81,10 +72,9 @@ const COMMANDS: Record<string, Leaf | Record<string, Leaf>> = {
   },
   sandbox: leaf(
     'sandbox',
-    'Run the offline FMP sandbox server (same options as fmp-sandbox)',
-    {},
+    'Run the offline FMP sandbox on a loopback port until Ctrl-C',
+    sandboxArgs,
     sandboxCommand,
-    true,
   ),
 };
 
@@ -113,11 +103,32 @@ function isLeaf(entry: Leaf | Record<string, Leaf>): entry is Leaf {
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 success or partial, 1 a task failed (or partial with --strict, or --check unhealthy),
-2 usage or configuration error, 3 another sync holds the lock.
+2 something to change before a rerun (usage, a setting, a refused database, a missing file), 3 another sync
+holds the lock.
 Settings: flags, then the environment (DATABASE_URL, FMP_API_KEY, FMP_BASE_URL, FMP_REQUESTS_PER_MINUTE,
-SMARTSTOCK_DATA_DIR), then a .env file where the command starts. No DATABASE_URL: the embedded database.`;
+SMARTSTOCK_DATA_DIR, SMARTSTOCK_UNIVERSE_URL), then a .env file where the command starts. No DATABASE_URL:
+the embedded database in ./data/db. Logs: --log-format json for one JSON object a line.`;
 
 const isHelp = (a: string) => a === '--help' || a === '-h';
+
+/** `--log-format` is read before anything else, so that even an early error is written in that format. */
+function logFormatOf(argv: readonly string[]): { format: LogFormat; error: string | null } {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') break;
+    let value: string | undefined;
+    if (token === '--log-format') value = argv[i + 1];
+    else if (token.startsWith('--log-format=')) value = token.slice('--log-format='.length);
+    else continue;
+    if (value !== undefined && (LOG_FORMATS as readonly string[]).includes(value))
+      return { format: value as LogFormat, error: null };
+    return {
+      format: 'text',
+      error: `--log-format must be text or json (got ${value === undefined ? 'nothing' : `"${value}"`})`,
+    };
+  }
+  return { format: 'text', error: null };
+}
 
 /** Runs one command line; returns the exit code (the caller sets process.exitCode). Never throws. */
 export async function main(
@@ -125,8 +136,12 @@ export async function main(
   io: Io,
   hooks: { onContext?: (cli: CliContext) => void } = {},
 ): Promise<number> {
-  const reporter = new Reporter(io, { verbose: argv.includes('--verbose') });
+  const logFormat = logFormatOf(argv);
+  const reporter = new Reporter(io, { verbose: argv.includes('--verbose'), format: logFormat.format });
+  // citty colours its help whenever NO_COLOR is not exactly "1": colour stays only on a terminal that allows it.
+  const help = (text: string) => (reporter.stdoutColor ? text : stripAnsi(text));
   try {
+    if (logFormat.error) throw new UsageError(logFormat.error);
     const start = loadStartContext(io.env, io.cwd);
     // Secrets present in the environment are hidden from the very first line, whatever fails later.
     reporter.addSecrets(
@@ -142,10 +157,10 @@ export async function main(
     if (first === undefined || isHelp(first)) {
       const usage = await renderUsage(root);
       if (first === undefined) {
-        io.stderr.write(`${usage}\n${EXIT_CODES_HELP}\n`);
+        io.stderr.write(`${stripAnsi(usage)}\n${EXIT_CODES_HELP}\n`);
         return ExitCode.Usage;
       }
-      io.stdout.write(`${usage}\n${EXIT_CODES_HELP}\n`);
+      io.stdout.write(`${help(usage)}\n${EXIT_CODES_HELP}\n`);
       return ExitCode.Ok;
     }
     if (first === '--version' || first === '-v') {
@@ -167,7 +182,8 @@ export async function main(
           root.subCommands ? ((root.subCommands as Record<string, CommandDef>)[first] as CommandDef) : root,
           root,
         );
-        (sub === undefined ? io.stderr : io.stdout).write(`${usage}\n`);
+        if (sub === undefined) io.stderr.write(`${stripAnsi(usage)}\n`);
+        else io.stdout.write(`${help(usage)}\n`);
         return sub === undefined ? ExitCode.Usage : ExitCode.Ok;
       }
       const found = entry[sub];
@@ -181,28 +197,25 @@ export async function main(
       args = subRest;
       name = `${name} ${sub}`;
     }
-    if (!command.passThrough) {
-      if (args.some(isHelp)) {
-        io.stdout.write(`${await renderUsage(command.def, root)}\n`);
-        return ExitCode.Ok;
-      }
-      assertKnownArgs(args, (command.def.args ?? {}) as ArgsDef, name);
+    if (args.some(isHelp)) {
+      io.stdout.write(`${help(await renderUsage(command.def, root))}\n`);
+      return ExitCode.Ok;
     }
-    const parsed = command.passThrough ? { _: args } : parsedArgs(command.def, args);
+    assertKnownArgs(args, (command.def.args ?? {}) as ArgsDef, name);
+    const parsed = parsedArgs(command.def, args);
     return await command.handler(cli, parsed);
   } catch (error) {
-    reporter.endProgress();
     const code = exitCodeFor(error);
     const raw = error instanceof Error ? error.message : String(error);
     // PGlite is one process's database: a second process cannot even open it while a sync runs, so the
     // lock file's refusal is said the same way as the run lock's.
     const message = errorCode(error) === 'DATABASE_LOCKED' ? `another sync is running (${raw})` : raw;
     const prefix = error instanceof CliError ? '' : code === ExitCode.Locked ? '' : 'error: ';
-    io.stderr.write(`${reporter.redact(`smartstock: ${prefix}${message}`)}\n`);
+    reporter.fatal(`smartstock: ${prefix}${message}`, code);
     if (!(error instanceof CliError) && code === ExitCode.Failed && reporter.runId === undefined) {
       // An unexpected error before a run started: the cause usually says what to fix.
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : null;
-      if (cause) io.stderr.write(`${reporter.redact(`  cause: ${cause}`)}\n`);
+      if (cause && !message.includes(cause)) reporter.fatal(`  cause: ${cause}`, code);
     }
     return code;
   }

@@ -1,17 +1,14 @@
+/** The structural logger every library takes (contracts.md). */
+// The one Logger type of the project lives in @smartstock/common.
+import type { Logger } from '@smartstock/common';
 import { redactText } from './redact.js';
 
-/** The structural logger every library takes (contracts.md). */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type { Logger };
 
 export interface OutStream {
   write(chunk: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
+  isTTY?: boolean | undefined;
+  columns?: number | undefined;
 }
 
 export interface Io {
@@ -30,13 +27,29 @@ export interface ProgressEventLike {
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
-const TASK_LABEL: Record<string, string> = {
+/** `text`: a terminal gets short coloured lines, anything else plain timestamped lines. `json`: one object a line. */
+export type LogFormat = 'text' | 'json';
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+export const TASK_LABEL: Record<string, string> = {
   get_russell_2000_list: 'tickers',
   ingest_market_data: 'prices',
   ingest_all_dcf: 'dcf',
 };
 
-function formatFields(fields: Record<string, unknown> | undefined): string {
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** The visible width of a line: escape codes take no column. */
+export function visibleLength(text: string): number {
+  return [...stripAnsi(text)].length;
+}
+
+/** The plain (non-terminal) rendering: every field in full, nested values as JSON. CI logs keep all detail. */
+function formatFieldsPlain(fields: Record<string, unknown> | undefined): string {
   if (!fields) return '';
   const parts: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
@@ -54,14 +67,108 @@ function formatFields(fields: Record<string, unknown> | undefined): string {
   return parts.join(' ');
 }
 
+/** Longest value shown on a terminal; the rest is in `--log-format json` and in sync_logs. */
+const TTY_VALUE_MAX = 40;
+
+function elide(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
+/** One field as a terminal shows it: nested objects flattened to `key.sub=value`, lists joined, long values cut. */
+function ttyPairs(key: string, value: unknown, depth = 0): string[] {
+  if (value === undefined || value === null) return [];
+  if (value instanceof Error) return [`${key}=${elide(value.message, TTY_VALUE_MAX)}`];
+  if (Array.isArray(value)) {
+    const items = value.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)));
+    return [`${key}=${elide(items.join(','), TTY_VALUE_MAX)}`];
+  }
+  if (typeof value === 'object') {
+    if (depth >= 1) return [`${key}=${elide(JSON.stringify(value), TTY_VALUE_MAX)}`];
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+      ttyPairs(`${key}.${k}`, v, depth + 1),
+    );
+  }
+  const text = String(value).replace(/\s+/g, ' ');
+  const shown = elide(text, TTY_VALUE_MAX);
+  return [`${key}=${/[\s"=]/.test(shown) ? JSON.stringify(shown) : shown}`];
+}
+
+/** Strings inside a value, redacted (a JSON line must not carry a secret in any field). */
+function redactDeep(value: unknown, redact: (s: string) => string, depth = 0): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value instanceof Error) return redact(value.message);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, redact, depth + 1)]),
+  );
+}
+
+/** Columns of the terminal: the stream's own width, else COLUMNS, else 80. */
+function terminalWidth(io: Io): number {
+  const fromStream = io.stderr.columns;
+  if (typeof fromStream === 'number' && fromStream > 0) return fromStream;
+  const fromEnv = Number(io.env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
+}
+
 /**
- * Everything the CLI writes goes through here, redacted. On a terminal: coloured lines and a progress bar on
- * stderr; elsewhere (CI, pipes, --json): plain timestamped lines with no escape codes. Results go to stdout,
- * logs to stderr, so `--json` leaves exactly one document on stdout.
+ * Cuts a line to `width` visible columns, keeping escape codes whole and closing colour. A line exactly as
+ * wide as the terminal is cut by one more column: some terminals wrap when the last column is written.
+ */
+export function fitLine(line: string, width: number): string {
+  const limit = Math.max(10, width - 1);
+  if (visibleLength(line) <= limit) return line;
+  let out = '';
+  let shown = 0;
+  let i = 0;
+  const chars = [...line];
+  while (i < chars.length && shown < limit - 1) {
+    if (chars[i] === '\u001b') {
+      let j = i;
+      while (j < chars.length && !/[A-Za-z]/.test(chars[j]!)) j++;
+      out += chars.slice(i, j + 1).join('');
+      i = j + 1;
+      continue;
+    }
+    out += chars[i];
+    shown++;
+    i++;
+  }
+  return `${out}…${line.includes('\u001b[') ? '\u001b[0m' : ''}`;
+}
+
+/** Word-wraps prose to `width` columns (a terminal's closing sentences); continuation lines are indented. */
+export function wrapText(text: string, width: number, indent = ''): string[] {
+  const limit = Math.max(20, width - 1);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/ +/)) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (visibleLength(candidate) <= limit || line === '') {
+      line = candidate;
+    } else {
+      lines.push(line);
+      line = `${indent}${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => fitLine(l, width));
+}
+
+/**
+ * Everything the CLI writes goes through here, redacted. Three renderings of the same events:
+ * - a terminal: `HH:MM:SS LEVEL run-tag message key=value`, one line per event cut to the terminal's width,
+ *   colour unless NO_COLOR, and a progress bar;
+ * - anything else (CI, pipes): plain timestamped lines with every field and the full runId, no escape codes;
+ * - `--log-format json`: one JSON object a line (time, level, message, runId, task, fields), all the detail.
+ * Results go to stdout, logs to stderr, so `--json` leaves exactly one document on stdout.
  */
 export class Reporter {
   readonly tty: boolean;
   readonly color: boolean;
+  readonly format: LogFormat;
   runId: string | undefined;
   private readonly secrets: string[];
   private bar: { line: string; task: string } | null = null;
@@ -71,11 +178,29 @@ export class Reporter {
 
   constructor(
     private readonly io: Io,
-    private readonly options: { verbose?: boolean; secrets?: string[]; now?: () => number } = {},
+    private readonly options: {
+      verbose?: boolean | undefined;
+      secrets?: string[] | undefined;
+      now?: (() => number) | undefined;
+      format?: LogFormat | undefined;
+    } = {},
   ) {
-    this.tty = Boolean(io.stderr.isTTY) && io.env.TERM !== 'dumb';
+    this.format = options.format ?? 'text';
+    this.tty = this.format === 'text' && Boolean(io.stderr.isTTY) && io.env.TERM !== 'dumb';
     this.color = this.tty && !io.env.NO_COLOR;
     this.secrets = [...(options.secrets ?? [])];
+  }
+
+  /** Whether stdout is a terminal that may be coloured (help, tables). */
+  get stdoutColor(): boolean {
+    return Boolean(this.io.stdout.isTTY) && !this.io.env.NO_COLOR && this.io.env.TERM !== 'dumb';
+  }
+
+  /** The terminal's width for stdout prose, or null when stdout is not a terminal (no wrapping). */
+  get stdoutWidth(): number | null {
+    if (!this.io.stdout.isTTY) return null;
+    const cols = this.io.stdout.columns;
+    return typeof cols === 'number' && cols > 0 ? cols : terminalWidth(this.io);
   }
 
   addSecrets(secrets: string[]): void {
@@ -101,22 +226,116 @@ export class Reporter {
     this.redrawBar();
   }
 
+  /** A table on stdout: on a terminal narrower than the table each line is cut (the last columns go first). */
+  table(text: string): void {
+    const width = this.stdoutWidth;
+    this.out(
+      width === null
+        ? text
+        : text
+            .split('\n')
+            .map((l) => fitLine(l, width))
+            .join('\n'),
+    );
+  }
+
+  /** Prose on stdout: word-wrapped to a terminal's width, one line per paragraph elsewhere. */
+  prose(text: string): void {
+    const width = this.stdoutWidth;
+    const clean = this.redact(text);
+    this.out(width === null ? clean : wrapText(clean, width, '  ').join('\n'));
+  }
+
   /** A log line on stderr, with the run id once a run has one. */
   log(level: Level, message: string, fields?: Record<string, unknown>): void {
     if (level === 'debug' && !this.options.verbose) return;
-    const all = this.runId ? { ...fields, runId: this.runId } : fields;
-    const rest = formatFields(all);
-    let line: string;
-    if (this.tty) {
-      const time = new Date(this.now()).toISOString().slice(11, 19);
-      const tag = { debug: 90, info: 36, warn: 33, error: 31 }[level];
-      line = `${this.paint(90, time)} ${this.paint(tag, level.padEnd(5))} ${message}${rest ? ` ${this.paint(90, rest)}` : ''}`;
-    } else {
-      line = `${new Date(this.now()).toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${rest ? ` ${rest}` : ''}`;
-    }
+    const line =
+      this.format === 'json'
+        ? this.jsonLine(level, message, fields)
+        : this.tty
+          ? this.ttyLine(level, message, fields)
+          : this.plainLine(level, message, fields);
     this.clearBar();
-    this.io.stderr.write(`${this.redact(line)}\n`);
+    this.io.stderr.write(`${line}\n`);
     this.redrawBar();
+  }
+
+  /** The last word of a command that failed: one line, in the chosen log format. */
+  fatal(message: string, exitCode: number): void {
+    this.endProgress();
+    const text = this.redact(message);
+    if (this.format === 'json') {
+      this.io.stderr.write(`${this.jsonLine('error', text, { exitCode })}\n`);
+    } else {
+      this.io.stderr.write(`${text}\n`);
+    }
+  }
+
+  private plainLine(level: Level, message: string, fields?: Record<string, unknown>): string {
+    const all = this.runId ? { ...fields, runId: this.runId } : fields;
+    const rest = formatFieldsPlain(all);
+    const line = `${new Date(this.now()).toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${rest ? ` ${rest}` : ''}`;
+    return this.redact(line);
+  }
+
+  /**
+   * A verdict of the run (FAILED, PARTIAL, the closing line): on a terminal it is word-wrapped to the width,
+   * with the continuation indented, because cutting it would lose what to do; elsewhere it is a log line.
+   */
+  notice(level: Level, message: string): void {
+    if (!this.tty) {
+      this.log(level, message);
+      return;
+    }
+    const head = this.ttyHead(level, undefined);
+    const indent = visibleLength(head);
+    const body = wrapText(this.redact(message), terminalWidth(this.io) - indent);
+    const lines = body.map((line, i) => `${i === 0 ? head : ' '.repeat(indent)}${line}`);
+    this.clearBar();
+    this.io.stderr.write(`${lines.join('\n')}\n`);
+    this.redrawBar();
+  }
+
+  private ttyHead(level: Level, runId: unknown): string {
+    const run = typeof runId === 'string' ? runId : this.runId;
+    const time = new Date(this.now()).toISOString().slice(11, 19);
+    const tag = { debug: 90, info: 36, warn: 33, error: 31 }[level];
+    return `${this.paint(90, time)} ${this.paint(tag, level.toUpperCase().padEnd(5))} ${
+      run ? `${this.paint(90, run.slice(0, 8))} ` : ''
+    }`;
+  }
+
+  private ttyLine(level: Level, message: string, fields?: Record<string, unknown>): string {
+    const { runId, ...rest } = fields ?? {};
+    const head = this.ttyHead(level, runId);
+    const width = terminalWidth(this.io);
+    const text = `${head}${this.redact(message.replace(/\s*\n\s*/g, ' '))}`;
+    // Fields go in while they fit; the first that does not is replaced by an ellipsis.
+    const pairs = Object.entries(rest).flatMap(([k, v]) => ttyPairs(k, v));
+    let line = text;
+    for (const pair of pairs) {
+      const next = `${line} ${this.paint(90, this.redact(pair))}`;
+      if (visibleLength(next) > width - 1) {
+        if (visibleLength(`${line} …`) <= width - 1) line = `${line} ${this.paint(90, '…')}`;
+        break;
+      }
+      line = next;
+    }
+    return fitLine(line, width);
+  }
+
+  private jsonLine(level: Level, message: string, fields?: Record<string, unknown>): string {
+    const { runId, task, ...rest } = fields ?? {};
+    const redact = (s: string) => this.redact(s);
+    const entry: Record<string, unknown> = {
+      time: new Date(this.now()).toISOString(),
+      level,
+      message: redact(message),
+      runId: typeof runId === 'string' ? runId : (this.runId ?? null),
+      task: typeof task === 'string' ? task : null,
+      fields: redactDeep(rest, redact),
+    };
+    return this.redact(JSON.stringify(entry));
   }
 
   logger(): Logger {
@@ -142,18 +361,22 @@ export class Reporter {
         if (this.lastPlainStep.get(event.task) === 10) return;
         this.lastPlainStep.set(event.task, finished ? 10 : step);
         this.log('info', `${label} progress ${event.done}/${event.total}`, {
+          // The plain line stays as monitors parse it; the JSON line names the task in its own field.
+          ...(this.format === 'json' ? { task: event.task } : {}),
           failed: event.failed,
           rate: `${rate.toFixed(1)}/s`,
         });
       }
       return;
     }
-    const width = 24;
-    const filled = event.total > 0 ? Math.round((event.done / event.total) * width) : 0;
-    const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    const etaText = eta === null ? '--' : formatEta(eta);
+    const width = terminalWidth(this.io);
+    const counts = `${event.done}/${event.total}  ${rate.toFixed(1)}/s  ETA ${eta === null ? '--' : formatEta(eta)}`;
     const failures = event.failed > 0 ? this.paint(31, `${event.failed} failed`) : '0 failed';
-    const line = `${label.padEnd(7)} ${bar} ${event.done}/${event.total}  ${rate.toFixed(1)}/s  ETA ${etaText}  ${failures}`;
+    // The bar takes what the numbers leave, so the whole line fits an 80-column terminal.
+    const barWidth = Math.max(8, Math.min(24, width - 1 - (8 + counts.length + 2 + 12 + 2)));
+    const filled = event.total > 0 ? Math.round((event.done / event.total) * barWidth) : 0;
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}`;
+    const line = fitLine(`${label.padEnd(7)} ${bar} ${counts}  ${failures}`, width);
     this.bar = { line, task: event.task };
     if (finished) {
       this.clearBar();

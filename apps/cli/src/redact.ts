@@ -1,6 +1,6 @@
-import { redactSecrets } from '@smartstock/sync-logger';
+import { redactSecrets } from '@smartstock/common';
 
-/** One place for redaction: the sync-logger's rules (apikey=..., URL passwords) plus this run's secrets. */
+/** The project's one redaction (@smartstock/common): apikey=..., URL passwords, and this run's secrets. */
 export function redactText(text: string, secrets: readonly string[]): string {
-  return redactSecrets(text, [...secrets]);
+  return redactSecrets(text, secrets);
 }

@@ -1,16 +1,30 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tryAcquireRunLock } from '@smartstock/db';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
 import { syncSummarySchema } from '@smartstock/ingest-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, BACKENDS, type Backend, createBackend, runCli } from './helpers.js';
+import {
+  assertBuilt,
+  BACKENDS,
+  type Backend,
+  createBackend,
+  runCli,
+  runInTerminal,
+  screenWidth,
+} from './helpers.js';
 
 // A closed, holiday-free week: the expected rows do not depend on today's date.
 const FROM = '2024-03-04';
 const TO = '2024-03-08';
 const ESC = '\u001b[';
+const TASK_ORDER = ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'];
+const COLOUR = /\u001b\[[0-9;]*m/;
+const plain = (line: string) => line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+const EVENT_LINE = /^\d\d:\d\d:\d\d (DEBUG|INFO |WARN |ERROR) /;
 
 describe.each(BACKENDS)('the built CLI on the %s database, against the loopback sandbox', (name) => {
   let sandbox: Sandbox;
@@ -89,8 +103,22 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
   it('status --json then shows three successes with the expected row counts', async () => {
     const result = await run(['status', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    const rows = JSON.parse(result.stdout) as { taskName: string; status: string; rowsUpdated: number }[];
+    const rows = JSON.parse(result.stdout) as {
+      taskName: string;
+      status: string;
+      rowsUpdated: number;
+      metadata: { scope?: unknown };
+    }[];
+    // In run order (universe, prices, DCF), not alphabetical.
+    expect(rows.map((r) => r.taskName)).toEqual(TASK_ORDER);
     const byTask = Object.fromEntries(rows.map((r) => [r.taskName, r]));
+    // Each row says what the run covered and who started it.
+    expect(byTask.get_russell_2000_list!.metadata.scope).toEqual({ universe: 'full', trigger: 'cli' });
+    expect(byTask.ingest_market_data!.metadata.scope).toEqual({
+      universe: 'full',
+      window: { from: FROM, to: TO, backfill: true },
+      trigger: 'cli',
+    });
     expect(Object.keys(byTask).sort()).toEqual([
       'get_russell_2000_list',
       'ingest_all_dcf',
@@ -122,15 +150,130 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     expect(counts).toEqual({ prices: expectedPrices, dcf: expectedDcf, tickers: [...universe].sort() });
   });
 
-  it('status prints a table, and status --check passes on fresh data', async () => {
+  it("status prints a titled table in run order with each run's scope, and status --check passes on fresh data", async () => {
     const table = await run(['status']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/task\s+status\s+rows\s+error\s+completed\s+duration/);
-    expect(table.stdout).toContain('ingest_market_data');
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toBe('Latest run of each task, in run order:');
+    expect(lines[2]).toMatch(/^task\s+status\s+rows\s+completed\s+duration\s+scope\s+error$/);
+    expect(lines.slice(4).map((l) => l.split(/\s+/)[0])).toEqual(TASK_ORDER);
+    expect(lines[5]).toContain(`full, ${FROM}..${TO}, cli`);
     const check = await run(['status', '--check']);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toContain('healthy');
   });
+
+  it('on a terminal of 80 or 160 columns every event is one short line that never wraps; a rerun says it is up to date', async () => {
+    const terminal = (columns: number, commands: string[][], extraEnv: Record<string, string> = {}) =>
+      runInTerminal(
+        commands.map((c) => [...c, '--data-dir', dataDir]),
+        { cwd: dir, columns, env: { ...env, ...extraEnv } },
+      );
+    // A rerun of a stored, complete window changes nothing; the DCF task draws a progress bar; then status.
+    const narrow = await terminal(80, [
+      ['prices', '--from', FROM, '--to', TO, ...client],
+      ['dcf', ...client],
+      ['status'],
+    ]);
+    const wide = await terminal(160, [['dcf', ...client]], { NO_COLOR: '1' });
+    for (const [columns, shown] of [
+      [80, narrow],
+      [160, wide],
+    ] as const) {
+      expect(shown.code, shown.text).toBe(0);
+      const overflowing = shown.lines.filter((l) => screenWidth(l) >= columns);
+      expect(overflowing, `lines as wide as ${columns} columns wrap`).toEqual([]);
+      const events = shown.lines.map(plain).filter((l) => EVENT_LINE.test(l));
+      expect(events.length).toBeGreaterThan(3);
+      for (const line of events) {
+        // A short run tag, key=value fields, no JSON blob, no full runId.
+        expect(line).toMatch(/^\d\d:\d\d:\d\d \S+ +[0-9a-f]{8} /);
+        expect(line).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+        expect(line).not.toContain('{"');
+      }
+      expect(events.filter((l) => l.includes('sync started'))).toHaveLength(shown === narrow ? 2 : 1);
+      expect(shown.text).not.toContain('sync starting');
+    }
+    expect(narrow.text).toMatch(COLOUR);
+    expect(wide.text).not.toMatch(COLOUR);
+    expect(narrow.text).toContain('sync success: up to date: 0 rows changed');
+    // At 160 columns the fields of "task finished" fit on its line.
+    const finished = wide.lines.map(plain).find((l) => l.includes('task finished'));
+    expect(finished).toMatch(/task=ingest_all_dcf status=success rowsUpdated=\d+ counts\.ok=\d+/);
+    // The closing sentences: what ran, where the data is, what to try next.
+    const closing = plain(narrow.text).replace(/\n {2}/g, ' ');
+    expect(closing).toContain('Ran the prices task: it succeeded.');
+    expect(closing).toContain(
+      `The data is in ${name === 'embedded' ? 'the embedded database in data/db' : 'postgresql://'}`,
+    );
+    expect(closing).toContain('Next: `smartstock status --data-dir data` shows the latest run of each task');
+    expect(closing).toContain('Latest run of each task, in run order:');
+  }, 90_000);
+
+  it('status and status --check answer while a sync runs, instead of waiting or exiting 3', async () => {
+    // The sync's universe download is held open until the status checks are done: they run mid-sync, always.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let arrived!: () => void;
+    const requested = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const gate = createServer((_req, res) => {
+      arrived();
+      void released.then(() => res.end(sandbox.market.holdingsCsv()));
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const holdings = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/holdings.csv`;
+    const running = run([
+      'sync',
+      '--tickers-source',
+      holdings,
+      '--min-tickers',
+      '10',
+      '--from',
+      FROM,
+      '--to',
+      TO,
+      ...client,
+    ]);
+    try {
+      await Promise.race([
+        requested,
+        running.then((r) => {
+          throw new Error(`the sync ended before it fetched the universe: ${r.stderr}`);
+        }),
+      ]);
+      const recent = await run(['status', '--limit', '3', '--json']);
+      expect(recent.code, recent.stderr).toBe(0);
+      const rows = JSON.parse(recent.stdout) as {
+        taskName: string;
+        status: string;
+        metadata: { scope: unknown };
+      }[];
+      expect(rows[0]).toMatchObject({ taskName: 'get_russell_2000_list', status: 'running' });
+      expect(rows[0]!.metadata.scope).toEqual({ universe: 'full', trigger: 'cli' });
+      const check = await run(['status', '--check']);
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+      expect(check.stdout).toMatch(/healthy$/m);
+      for (const answer of [recent, check]) {
+        if (name === 'embedded') {
+          // PGlite is one process's database: the running sync answers for it.
+          expect(answer.stderr).toMatch(
+            /a sync is running \(process \d+, run [0-9a-f]{8}\) and holds the embedded database: it answers this status/,
+          );
+        } else {
+          expect(answer.stderr).toBe('');
+        }
+      }
+    } finally {
+      release();
+    }
+    const done = await running;
+    gate.close();
+    expect(done.code, done.stderr).toBe(0);
+  }, 60_000);
 
   it('--tickers prices an explicit list for this run only and leaves the universe untouched', async () => {
     const listFile = path.join(dataDir, 'russell_2000_tickers_clean.txt');
@@ -195,17 +338,41 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     expect(await withDb((db) => db.query('SELECT id FROM sync_logs'))).toEqual(rowsBefore);
   });
 
-  it('a wrong key fails the FMP tasks with exit 1, says why, and never prints the key', async () => {
+  it('a wrong key fails the FMP tasks with exit 1, says why, and never prints the key, in JSON log lines too', async () => {
     const wrongKey = 'wrong-key-5f3c9a1e77d2';
     const result = await run(
-      ['sync', '--tasks', 'prices,dcf', '--from', '2024-06-03', '--to', '2024-06-07', ...client],
+      [
+        'sync',
+        '--tasks',
+        'prices,dcf',
+        '--from',
+        '2024-06-03',
+        '--to',
+        '2024-06-07',
+        ...client,
+        '--log-format',
+        'json',
+      ],
       {
         FMP_API_KEY: wrongKey,
       },
     );
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).not.toContain(wrongKey);
-    expect(result.stderr).toMatch(/FAILED ingest_market_data/);
+    // --log-format json: every stderr line is one object with the run's full detail.
+    const entries = result.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const entry of entries) {
+      expect(Object.keys(entry)).toEqual(['time', 'level', 'message', 'runId', 'task', 'fields']);
+      expect(entry.runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    }
+    const finished = entries.find((e) => e.message === 'task finished' && e.task === 'ingest_market_data');
+    expect(finished?.fields).toMatchObject({ status: 'failed', counts: expect.any(Object) });
+    expect(
+      entries.some((e) => e.level === 'error' && /^FAILED ingest_market_data: /.test(String(e.message))),
+    ).toBe(true);
     const status = await run(['status', '--json']);
     const rows = JSON.parse(status.stdout) as {
       taskName: string;
@@ -227,6 +394,26 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     expect(check.stdout).toMatch(/UNHEALTHY: ingest_market_data, ingest_all_dcf/);
   });
 
+  it('says the universe comes from iShares, not FMP, when its download fails, and how to give a file', async () => {
+    // A download that fails at once: the universe URL setting pointed at a closed loopback port.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const result = await run(['tickers'], {
+      SMARTSTOCK_UNIVERSE_URL: `http://127.0.0.1:${port}/IWM_holdings.csv`,
+    });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(
+      /ERROR FAILED get_russell_2000_list: cannot read the universe source http:\/\/127\.0\.0\.1:\d+\/IWM_holdings\.csv: /,
+    );
+    expect(result.stderr).toContain(
+      "WARN  the universe (the Russell 2000 members) comes from iShares' holdings download, not from FMP " +
+        '(FMP_BASE_URL does not apply to it): give a file instead with --tickers-source FILE (an IWM holdings CSV ' +
+        'or one ticker a line), or save it as data/russell_2000_list.csv',
+    );
+  });
+
   it('status --check exits 1 on stale data and 0 with a longer --max-age', async () => {
     const again = await sync();
     expect(again.code, again.stderr).toBe(0);
@@ -244,6 +431,39 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     expect((await run(['status', '--check', '--max-age', '4d'])).code).toBe(0);
     expect((await run(['status', '--check', '--max-age', '4d', '--task', 'prices'])).code).toBe(0);
   });
+
+  it('a run of a few --tickers neither passes nor fails status --check unless --include-adhoc, and status shows its scope', async () => {
+    // Every recorded run is 3 days old now (previous test): the full-universe prices run is stale.
+    const few = universe.slice(0, 2);
+    const prices = (tickers: string[], from: string, to: string, extraEnv: Record<string, string> = {}) =>
+      run(['prices', '--tickers', tickers.join(','), '--from', from, '--to', to, ...client], extraEnv);
+    const fresh = await prices(few, '2024-07-01', '2024-07-05');
+    expect(fresh.code, fresh.stderr).toBe(0);
+    const notFooled = await run(['status', '--check', '--task', 'prices', '--json']);
+    expect(notFooled.code, notFooled.stdout).toBe(1);
+    const judged = (JSON.parse(notFooled.stdout) as { tasks: { state: string; scope: unknown }[] }).tasks[0];
+    expect(judged).toMatchObject({ state: 'stale', scope: { universe: 'full' } });
+    const counted = await run(['status', '--check', '--task', 'prices', '--include-adhoc']);
+    expect(counted.code, counted.stdout).toBe(0);
+    expect(counted.stdout).toContain('Judged: every run, ad hoc ones included.');
+
+    const failing = await prices([few[0]!], '2024-07-08', '2024-07-12', {
+      FMP_API_KEY: 'wrong-key-0c1d2e3f',
+    });
+    expect(failing.code).toBe(1);
+    const stillHealthy = await run(['status', '--check', '--task', 'prices', '--max-age', '4d']);
+    expect(stillHealthy.code, stillHealthy.stdout).toBe(0);
+    expect(stillHealthy.stdout).toContain(
+      'Judged: full-universe runs only (--include-adhoc also counts runs of a few --tickers).',
+    );
+    const table = await run(['status', '--task', 'prices', '--limit', '2']);
+    expect(table.stdout).toMatch(
+      /ingest_market_data\s+failed\s+0\s.*\s1 ticker, 2024-07-08\.\.2024-07-12, cli\s/,
+    );
+    expect(table.stdout).toMatch(
+      /ingest_market_data\s+success\s+\d+\s.*\s2 tickers, 2024-07-01\.\.2024-07-05, cli/,
+    );
+  }, 60_000);
 });
 
 describe('usage and configuration errors (the built CLI)', () => {
@@ -276,7 +496,9 @@ describe('usage and configuration errors (the built CLI)', () => {
   it('refuses a malformed DATABASE_URL with exit 2 without printing its password', async () => {
     const result = await run(['status'], { DATABASE_URL: 'mysql://root:hunter22@db:3306/x' });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^smartstock: DATABASE_URL must be a postgresql:\/\//);
+    expect(oneLine(result.stderr)).toEqual([
+      'smartstock: DATABASE_URL must be a PostgreSQL URL such as postgresql://app@db.example.com:5432/prod (with :password after the user if it needs one); unset it to use the embedded database',
+    ]);
     expect(result.stderr).not.toContain('hunter22');
   });
 

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_FMP_BASE_URL,
+  displayUrl,
   loadStartContext,
   resolveDatabaseConfig,
   resolveFmpConfig,
   resolveRunSettings,
+  resolveUniverseUrl,
   secretsOf,
 } from '../src/config.js';
 import { ConfigError, UsageError } from '../src/errors.js';
@@ -82,7 +84,9 @@ describe('validation', () => {
     try {
       resolveDatabaseConfig(ctx({ DATABASE_URL: url }), {});
     } catch (error) {
-      expect((error as Error).message).toMatch(/^DATABASE_URL must be a postgresql:\/\//);
+      expect((error as Error).message).toMatch(
+        /^DATABASE_URL must be a PostgreSQL URL such as postgresql:\/\//,
+      );
       expect((error as Error).message).not.toContain('hunter22');
     }
   });
@@ -141,12 +145,40 @@ describe('validation', () => {
 });
 
 describe('secrets', () => {
-  it('hides the key, the URL and the password alone, encoded or not', () => {
+  it('hides the key and the database password, encoded or not, but not the rest of the URL', () => {
     expect(secretsOf({ apiKey: 'abc123', databaseUrl: 'postgresql://u:p%40ss@h/db' })).toEqual([
       'abc123',
-      'postgresql://u:p%40ss@h/db',
       'p%40ss',
       'p@ss',
     ]);
+    expect(secretsOf({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/postgres' })).toEqual([]);
+  });
+
+  it('hides a database URL that does not parse whole: it may be a password pasted in the wrong place', () => {
+    expect(secretsOf({ databaseUrl: 'hunter22-not-a-url' })).toEqual(['hunter22-not-a-url']);
+  });
+
+  it('shows a database URL with only its password masked', () => {
+    expect(displayUrl('postgresql://app:s3cr%40t@db:5432/prod')).toBe('postgresql://app:***@db:5432/prod');
+    expect(displayUrl('postgresql://app@db:5432/prod')).toBe('postgresql://app@db:5432/prod');
+    expect(displayUrl('not a url')).toBe('(the URL, not shown)');
+  });
+});
+
+describe('URLs that do not parse', () => {
+  it('name the setting instead of throwing "Invalid URL"', () => {
+    const ctx = loadStartContext(
+      { DATABASE_URL: 'not-a-url', FMP_API_KEY: 'k', FMP_BASE_URL: 'not-a-url' },
+      tempDir(),
+    );
+    expect(() => resolveDatabaseConfig(ctx, {})).toThrow(/^DATABASE_URL must be a PostgreSQL URL/);
+    expect(() => resolveFmpConfig(ctx, {})).toThrow(
+      /^FMP_BASE_URL must be an origin .* \(got "not-a-url"\)$/,
+    );
+    const universe = loadStartContext({ SMARTSTOCK_UNIVERSE_URL: 'ftp://x/y.csv' }, tempDir());
+    expect(() => resolveUniverseUrl(universe)).toThrow(/^SMARTSTOCK_UNIVERSE_URL must be an http\(s\) URL/);
+    expect(
+      resolveUniverseUrl(loadStartContext({ SMARTSTOCK_UNIVERSE_URL: 'http://x/y.csv' }, tempDir())),
+    ).toBe('http://x/y.csv');
   });
 });

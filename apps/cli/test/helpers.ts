@@ -84,3 +84,52 @@ export async function createBackend(name: Backend['name'], dataDir: string, labe
     },
   };
 }
+
+/** What a terminal showed: each physical line, escape codes kept, the progress bar's redraws collapsed. */
+export interface TerminalResult {
+  code: number | null;
+  /** Everything written to the terminal (stdout and stderr share it), with `\r\n` turned into `\n`. */
+  text: string;
+  /** The lines as they stay on screen: for a line redrawn with `\r`, what follows the last `\r`. */
+  lines: string[];
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the built CLI on a pseudo-terminal of `columns` columns (util-linux `script`), so that it sees a TTY
+ * with that width exactly as a user's terminal. Several command lines run one after the other in the same
+ * terminal; the result's code is the last one's.
+ */
+export function runInTerminal(
+  commands: string[][],
+  options: { env?: Record<string, string>; cwd: string; columns: number },
+): Promise<TerminalResult> {
+  const script = [
+    `stty cols ${options.columns} rows 50`,
+    ...commands.map((args) => [process.execPath, CLI, ...args].map(quote).join(' ')),
+  ].join('; ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', script, '/dev/null'], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const text = out.replace(/\r\n/g, '\n');
+      const lines = text.split('\n').map((l) => l.slice(l.lastIndexOf('\r') + 1));
+      resolve({ code, text, lines });
+    });
+  });
+}
+
+const ESCAPES = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/** Columns a line takes on screen (escape codes take none). */
+export function screenWidth(line: string): number {
+  return [...line.replace(ESCAPES, '')].length;
+}

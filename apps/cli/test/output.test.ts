@@ -1,18 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { type Io, Reporter, renderTable } from '../src/output.js';
 
-function io(tty: boolean): Io & { out: string[]; err: string[] } {
+function io(
+  tty: boolean,
+  options: { columns?: number; env?: Record<string, string> } = {},
+): Io & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
   return {
     out,
     err,
-    stdout: { write: (s: string) => out.push(s), isTTY: tty },
-    stderr: { write: (s: string) => err.push(s), isTTY: tty },
-    env: {},
+    stdout: { write: (s: string) => out.push(s), isTTY: tty, columns: options.columns },
+    stderr: { write: (s: string) => err.push(s), isTTY: tty, columns: options.columns },
+    env: options.env ?? {},
     cwd: '/',
   };
 }
+
+const RUN_ID = '1a2b3c4d-5e6f-4a0b-8c9d-0e1f2a3b4c5d';
+const width = (line: string) => [...line.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')].length;
 
 const clock = () => Date.parse('2025-06-02T05:00:01.123Z');
 
@@ -69,6 +75,89 @@ describe('the reporter', () => {
     expect(lines).toHaveLength(11);
     expect(lines.at(-1)).toContain('dcf progress 100/100');
     expect(target.err.join('')).not.toContain('\u001b[');
+  });
+});
+
+describe('the reporter on a terminal', () => {
+  it('shows time, level, an 8-character run tag and key=value fields, nested values flattened and long ones cut', () => {
+    const target = io(true, { columns: 160, env: { NO_COLOR: '1' } });
+    const reporter = new Reporter(target, { now: clock });
+    reporter.runId = RUN_ID;
+    reporter.logger().info('task finished', {
+      task: 'ingest_market_data',
+      status: 'success',
+      counts: { ok: 38, no_data: 2 },
+      note: 'x'.repeat(100),
+    });
+    expect(target.err.join('')).toBe(
+      `05:00:01 INFO  1a2b3c4d task finished task=ingest_market_data status=success counts.ok=38 counts.no_data=2 note=${'x'.repeat(39)}…\n`,
+    );
+  });
+
+  it('colours a line only when NO_COLOR is not set', () => {
+    const coloured = io(true, { columns: 120 });
+    new Reporter(coloured, { now: clock }).logger().warn('careful');
+    expect(coloured.err.join('')).toContain('\u001b[33mWARN ');
+    const plain = io(true, { columns: 120, env: { NO_COLOR: '1' } });
+    new Reporter(plain, { now: clock }).logger().warn('careful');
+    expect(plain.err.join('')).toBe('05:00:01 WARN  careful\n');
+  });
+
+  it('cuts an event line to the terminal width, so that it never wraps, and says that fields were left out', () => {
+    const target = io(true, { columns: 60 });
+    const reporter = new Reporter(target, { now: clock });
+    reporter.runId = RUN_ID;
+    reporter
+      .logger()
+      .info('sync started', { tasks: ['get_russell_2000_list', 'ingest_market_data'], mode: 'bulk' });
+    reporter.logger().error(`a message longer than the terminal ${'word '.repeat(20)}`);
+    const lines = target.err.join('').trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(width(line)).toBeLessThanOrEqual(59);
+    expect(lines[0]).toContain('sync started');
+    expect(lines[0]).toMatch(/…/);
+  });
+
+  it('word-wraps a verdict to the width, indented, instead of cutting what to do', () => {
+    const target = io(true, { columns: 60, env: { NO_COLOR: '1' } });
+    const reporter = new Reporter(target, { now: clock });
+    const verdict = `FAILED ingest_all_dcf: ${'because '.repeat(12)}do this instead`;
+    reporter.notice('error', verdict);
+    const lines = target.err.join('').trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(width(line)).toBeLessThanOrEqual(59);
+    expect(lines.slice(1).every((l) => l.startsWith(' '.repeat('05:00:01 ERROR '.length)))).toBe(true);
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(`05:00:01 ERROR ${verdict.trim()}`);
+  });
+});
+
+describe('--log-format json', () => {
+  it('writes one JSON object a line with time, level, message, runId, task and every field, redacted', () => {
+    const target = io(true, { columns: 40 });
+    const reporter = new Reporter(target, { now: clock, format: 'json', secrets: ['k3y-abcdef'] });
+    reporter.runId = RUN_ID;
+    reporter.logger().warn('skipped a ticker', {
+      task: 'ingest_market_data',
+      ticker: 'MOG-A',
+      detail: { url: '/stable/x?apikey=k3y-abcdef', codes: [402] },
+    });
+    const text = target.err.join('');
+    expect(text).not.toContain('k3y-abcdef');
+    expect(text).not.toContain('\u001b[');
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(entry).toEqual({
+      time: '2025-06-02T05:00:01.123Z',
+      level: 'warn',
+      message: 'skipped a ticker',
+      runId: RUN_ID,
+      task: 'ingest_market_data',
+      fields: {
+        ticker: 'MOG-A',
+        detail: { url: expect.stringContaining('/stable/x?apikey='), codes: [402] },
+      },
+    });
   });
 });
 

@@ -51,6 +51,7 @@ export {
 export {
   DEFAULTS as SYNC_DEFAULTS,
   EARLIEST_DATE,
+  type RunScope,
   runDailySync,
   type SyncDeps,
   type SyncOptions,

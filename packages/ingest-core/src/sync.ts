@@ -37,12 +37,12 @@ export interface SyncDeps {
    */
   fmp: FmpClient | ((run: { runId: string; logger: Logger }) => FmpClient);
   logger?: Logger | undefined;
-  clock?: () => Date;
-  onProgress?: (event: ProgressEvent) => void;
+  clock?: (() => Date) | undefined;
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
   /** Holds failed_ingestion.log, the clean list file and the default universe sources. */
   dataDir: string;
   /** Downloads a universe source given as an http(s) URL (default: fetch). */
-  fetchText?: (url: string) => Promise<string>;
+  fetchText?: ((url: string) => Promise<string>) | undefined;
 }
 
 export interface SyncOptions {
@@ -68,6 +68,37 @@ export interface SyncOptions {
   secrets?: readonly string[] | undefined;
   /** Rows per database write (default 5,000 prices, 1,000 DCF). */
   batchSize?: number | undefined;
+  /**
+   * Who started the run, recorded in each sync_logs row's `metadata.scope.trigger`: `schedule`, `action`,
+   * `cli`, or the caller's own word (default `library`).
+   */
+  trigger?: string | undefined;
+}
+
+/**
+ * What a task's run covered and who started it, stored as `metadata.scope` of its sync_logs row (and in the
+ * summary): the whole universe or an explicit subset (`tickers`), the prices window, the trigger. A health
+ * check judges full-universe runs; a one-ticker run by hand says nothing about the nightly job.
+ */
+export interface RunScope {
+  universe: 'full' | 'subset';
+  /** How many tickers an explicit subset had. */
+  tickers?: number | undefined;
+  /** The prices task's window (the other tasks have none). */
+  window?: { from: string; to: string; backfill: boolean } | undefined;
+  trigger: string;
+}
+
+function scopeOf(taskName: TaskName, plan: Plan, trigger: string): RunScope {
+  const subset = plan.tickers !== null && taskName !== 'get_russell_2000_list';
+  return {
+    universe: subset ? 'subset' : 'full',
+    ...(subset ? { tickers: plan.tickers!.length } : {}),
+    ...(taskName === 'ingest_market_data'
+      ? { window: { from: plan.window.from, to: plan.window.to, backfill: plan.backfill } }
+      : {}),
+    trigger,
+  };
 }
 
 export const DEFAULTS = Object.freeze({
@@ -251,7 +282,8 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
 
     for (const taskName of plan.tasks) {
       const taskStart = clock();
-      const baseMeta: Record<string, unknown> = { runId };
+      const scope = scopeOf(taskName, plan, options.trigger ?? 'library');
+      const baseMeta: Record<string, unknown> = { runId, scope };
       let run: SyncRun | null = null;
       try {
         run = await syncLogger.start(taskName, baseMeta);
@@ -334,7 +366,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       } else if (lockLost !== null && result.errorMessage !== lockLost && !result.metadata.notRunBecause) {
         result = { ...result, errorMessage: `${lockLost}; ${result.errorMessage ?? ''}`.replace(/; $/, '') };
       }
-      const metadata = { ...result.metadata, runId, counts: result.counts };
+      const metadata = { ...result.metadata, runId, scope, counts: result.counts };
       const rowsUpdated = result.rowsInserted + result.rowsChanged;
       let syncLogId: number | null = run?.id ?? null;
       if (run !== null) {

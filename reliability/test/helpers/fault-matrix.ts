@@ -15,7 +15,7 @@ import {
   readSyncLogs,
   type SyncLogRow,
 } from './tables.js';
-import { fmpEnv, pastWindow, startWorld, syncArgs, type Window } from './world.js';
+import { fmpEnv, HANG_DEADLINE, pastWindow, startWorld, syncArgs, type Window } from './world.js';
 
 /** Single-kind rates: every kind alone at each of these. */
 export const SINGLE_RATES = [0.05, 0.1, 0.2] as const;
@@ -136,7 +136,12 @@ export function defineFaultMatrix(backendName: BackendName): void {
       const threshold = options.threshold ?? DEFAULT_THRESHOLD;
       if (options.via === 'cli') {
         const target = await backend.fresh(describeFaults(faults).replace(/\W+/g, '_'));
-        const extra = threshold === DEFAULT_THRESHOLD ? [] : ['--failure-threshold', String(threshold)];
+        const extra = [
+          ...(threshold === DEFAULT_THRESHOLD ? [] : ['--failure-threshold', String(threshold)]),
+          // Hung requests need a short deadline. Runs without them keep the CLI's own, so a slow answer on a busy
+          // machine cannot turn into a failure (the threshold pair must meet the same failures twice).
+          ...('timeout' in faults ? HANG_DEADLINE : []),
+        ];
         const result = await runCli(syncArgs(sandbox, target, window, extra), {
           env: fmpEnv(sandbox, target),
           cwd: target.dataDir,
@@ -172,7 +177,8 @@ export function defineFaultMatrix(backendName: BackendName): void {
               rateLimit: null,
               maxConcurrent: 50,
               retry: { baseMs: 1, rateLimitPauseMs: 5 },
-              timeoutMs: 300,
+              // Short only where requests hang; elsewhere a slow answer on a busy machine is not a failure.
+              timeoutMs: 'timeout' in faults ? 300 : 30_000,
               logger,
             }),
           dataDir,

@@ -46,17 +46,15 @@ export function pastWindow(calendarDays = 7): Window {
   return { from, to, sessions: sessionsBetween(from, to) };
 }
 
-/** Client tuning: millisecond backoff and 429 pauses, short timeouts, no client-side budget. */
-export const FAST_CLIENT = [
-  '--rpm',
-  '0',
-  '--retry-base-ms',
-  '1',
-  '--rate-limit-pause-ms',
-  '5',
-  '--timeout-ms',
-  '300',
-];
+/**
+ * Client tuning: millisecond backoff and 429 pauses, no client-side budget. The request deadline stays the
+ * CLI's own: on a busy machine an embedded run's answers can wait seconds behind a batch write, and a run that
+ * must succeed may not fail on a clock. Runs that inject hanging requests add HANG_DEADLINE.
+ */
+export const FAST_CLIENT = ['--rpm', '0', '--retry-base-ms', '1', '--rate-limit-pause-ms', '5'];
+
+/** A short deadline for runs with the `timeout` fault (a hung request), so they do not wait out the default. */
+export const HANG_DEADLINE = ['--timeout-ms', '300'];
 
 /** `smartstock sync` over the sandbox's holdings file and a fixed window, printing the JSON summary. */
 export function syncArgs(sandbox: Sandbox, target: Target, window: Window, extra: string[] = []): string[] {

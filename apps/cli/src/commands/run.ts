@@ -1,25 +1,40 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createFmpClient, type FmpClient } from '@smartstock/fmp-client';
-import { runDailySync, type SyncSummary } from '@smartstock/ingest-core';
+import type { Database } from '@smartstock/db';
+import type { FmpClient } from '@smartstock/fmp-client';
 import {
+  createSyncClient,
+  ISHARES_HOLDINGS_URL,
+  resolveUniverseSource,
+  runDailySync,
+  type SyncSummary,
+  type TaskSummary,
+} from '@smartstock/ingest-core';
+import { SyncLogger } from '@smartstock/sync-logger';
+import {
+  clientSettingsOf,
   type FmpConfig,
   type FmpFlags,
+  lookupSetting,
   type RunFlags,
+  type RunSettings,
   resolveClientTuning,
   resolveDatabaseConfig,
   resolveFmpConfig,
   resolveRequestsPerMinute,
   resolveRunSettings,
+  resolveUniverseUrl,
   secretsOf,
 } from '../config.js';
-import { type CliContext, openDatabase } from '../context.js';
+import { type CliContext, openDatabase, shownPath } from '../context.js';
 import { formatSeconds } from '../duration.js';
-import { exitCodeForTasks } from '../errors.js';
+import { ConfigError, exitCodeForTasks } from '../errors.js';
 import { renderTable } from '../output.js';
 import { startBuiltInSandbox } from '../sandbox.js';
-import { TASK_NAMES, type TaskName } from '../tasks.js';
+import { databaseStatusSource, inRunOrder, serveStatus } from '../status-source.js';
+import type { TaskName } from '../tasks.js';
 
 export interface RunCommandFlags extends RunFlags, FmpFlags {
   'data-dir'?: unknown;
@@ -35,6 +50,12 @@ export const CLEAN_LIST_FILE = 'russell_2000_tickers_clean.txt';
 
 const FMP_TASKS: readonly TaskName[] = ['ingest_market_data', 'ingest_all_dcf'];
 
+const TASK_WORDS: Record<string, string> = {
+  get_russell_2000_list: 'universe',
+  ingest_market_data: 'prices',
+  ingest_all_dcf: 'DCF',
+};
+
 /**
  * `sync`, `tickers`, `prices` and `dcf`: one code path, so the one-task commands take the same lock, write the
  * same logs and print the same summary as the nightly sync.
@@ -45,16 +66,22 @@ export async function runTasks(
   defaultTasks: TaskName[],
 ): Promise<number> {
   const { start, reporter } = cli;
+  const positional = typeof flags.source === 'string' && flags.source !== '';
   const settings = resolveRunSettings(
     start,
-    { ...flags, 'tickers-source': flags.source ?? flags['tickers-source'] },
+    { ...flags, 'tickers-source': positional ? flags.source : flags['tickers-source'] },
     defaultTasks,
   );
+  if (positional) settings.tickersSourceOrigin = 'the SOURCE argument';
   const strict = flags.strict === true;
   const needsFmp = settings.tasks.some((t) => FMP_TASKS.includes(t));
   // Every setting is checked before anything starts, so a bad one costs nothing.
   const dbConfig = resolveDatabaseConfig(start, flags);
+  const universeUrl = resolveUniverseUrl(start);
+  const runsUniverse = settings.tasks.includes('get_russell_2000_list');
+  if (runsUniverse && settings.tickersSource) assertReadableSource(cli, settings, dbConfig.dataDir);
   let fmpConfig: FmpConfig | null = null;
+  if (flags.sandbox !== true && needsFmp) fmpConfig = resolveFmpConfig(start, flags);
   let sandbox: Awaited<ReturnType<typeof startBuiltInSandbox>> | null = null;
   if (flags.sandbox === true) {
     const rpm = resolveRequestsPerMinute(start, flags);
@@ -66,8 +93,12 @@ export async function runTasks(
       ...resolveClientTuning(flags),
     };
     if (!settings.tickersSource && !settings.tickers) settings.tickersSource = sandbox.holdingsUrl;
-  } else if (needsFmp) {
-    fmpConfig = resolveFmpConfig(start, flags);
+  }
+  // No source given and no file in the data directory: iShares' download, or the copy the user names.
+  const defaultUniverse = runsUniverse && !settings.tickersSource;
+  if (defaultUniverse && universeUrl) {
+    const resolved = await resolveUniverseSource(dbConfig.dataDir);
+    if (resolved === ISHARES_HOLDINGS_URL) settings.tickersSource = universeUrl;
   }
   const secrets = secretsOf({ apiKey: fmpConfig?.apiKey, databaseUrl: dbConfig.url });
   reporter.addSecrets(secrets);
@@ -79,18 +110,7 @@ export async function runTasks(
   let fmp: FmpClient | null = null;
   const makeClient = (): FmpClient => {
     if (fmp) return fmp;
-    const config = fmpConfig ?? resolveFmpConfig(start, flags);
-    const concurrency = Math.max(settings.concurrency ?? 50, settings.dcfConcurrency ?? 10);
-    fmp = createFmpClient({
-      apiKey: config.apiKey,
-      baseUrl: config.baseUrl,
-      rateLimit: config.requestsPerMinute > 0 ? { requests: config.requestsPerMinute } : null,
-      maxConcurrent: concurrency,
-      retry: {
-        ...(config.retryBaseMs !== undefined ? { baseMs: config.retryBaseMs } : {}),
-        ...(config.rateLimitPauseMs !== undefined ? { rateLimitPauseMs: config.rateLimitPauseMs } : {}),
-      },
-      ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    fmp = createSyncClient(clientSettingsOf(fmpConfig ?? resolveFmpConfig(start, flags), settings), {
       logger,
     });
     return fmp;
@@ -105,8 +125,22 @@ export async function runTasks(
 
   try {
     const db = await openDatabase(cli, flags, { migrateAlways: true });
+    // The embedded database is this process's alone while it runs: `status` from another process asks it.
+    const stopServing =
+      db.kind === 'embedded'
+        ? await serveStatus(
+            databaseStatusSource(db, new SyncLogger(db, { secrets })),
+            dbConfig.dataDir,
+            runId,
+          ).catch((error: unknown) => {
+            logger.debug('status cannot be served to other processes during this run', {
+              error: error instanceof Error ? error.message : String(error),
+            });
+            return null;
+          })
+        : null;
     try {
-      logger.info(`sync starting: ${settings.tasks.join(', ')}`, { database: db.description });
+      const { tickersSourceOrigin: _origin, ...options } = settings;
       const summary = await runDailySync(
         {
           db,
@@ -115,22 +149,54 @@ export async function runTasks(
           dataDir: dbConfig.dataDir,
           onProgress: (event) => reporter.progress(event),
         },
-        { ...settings, runId, secrets },
+        { ...options, runId, secrets, trigger: 'cli' },
       );
       reporter.endProgress();
       if (typeof flags.out === 'string' && flags.out !== '') {
         await writeOutList(cli, summary, dbConfig.dataDir, flags.out);
       }
-      report(cli, summary, { json: flags.json === true, strict, interrupted });
+      report(cli, summary, {
+        json: flags.json === true,
+        strict,
+        interrupted,
+        db,
+        dataDir: dbConfig.dataDir,
+        flags,
+        sandbox: sandbox !== null,
+        defaultUniverse,
+      });
       return exitCodeForTasks(summary.tasks, strict);
     } finally {
       reporter.endProgress();
+      await stopServing?.();
       await db.close();
     }
   } finally {
     cli.onInterrupt = null;
     await sandbox?.stop();
   }
+}
+
+/**
+ * A universe file that is not there is the user's to fix before a rerun: exit 2 with the path, and no
+ * sync_logs row (a mistyped path must not make the nightly universe task look failed).
+ */
+function assertReadableSource(cli: CliContext, settings: RunSettings, dataDir: string): void {
+  const source = settings.tickersSource!;
+  if (/^https?:\/\//i.test(source)) return;
+  let problem: string | null = null;
+  try {
+    if (statSync(source).isDirectory()) problem = 'it is a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problem = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
+  }
+  if (problem === null) return;
+  throw new ConfigError(
+    `${settings.tickersSourceOrigin ?? '--tickers-source'}: cannot read the universe source ${source}: ${problem}; ` +
+      'give the path of an iShares holdings CSV or of a list (one ticker a line), or leave it out to use ' +
+      `${shownPath(cli, path.join(dataDir, 'russell_2000_list.csv'))} or iShares' download`,
+  );
 }
 
 async function writeOutList(
@@ -150,18 +216,40 @@ async function writeOutList(
   cli.reporter.log('info', `wrote the clean ticker list to ${target}`);
 }
 
-/** The end of a run: the JSON document, or a table and loud lines for whatever was not a clean success. */
-function report(
-  cli: CliContext,
-  summary: SyncSummary,
-  options: { json: boolean; strict: boolean; interrupted: boolean },
-): void {
+/** `sync success: 7348 rows updated (7348 new, 0 changed) in 3.1s`, or `up to date: 0 rows changed`. */
+export function verdictOf(
+  summary: Pick<SyncSummary, 'status' | 'rowsUpdated' | 'durationSeconds' | 'tasks'>,
+): string {
+  const inserted = summary.tasks.reduce((n, t) => n + t.rowsInserted, 0);
+  const changed = summary.tasks.reduce((n, t) => n + t.rowsChanged, 0);
+  const rows =
+    summary.rowsUpdated === 0 && summary.status === 'success'
+      ? 'up to date: 0 rows changed'
+      : `${summary.rowsUpdated} rows updated (${inserted} new, ${changed} changed)`;
+  return `sync ${summary.status}: ${rows} in ${formatSeconds(summary.durationSeconds)}`;
+}
+
+interface ReportOptions {
+  json: boolean;
+  strict: boolean;
+  interrupted: boolean;
+  db: Database;
+  dataDir: string;
+  flags: RunCommandFlags;
+  sandbox: boolean;
+  defaultUniverse: boolean;
+}
+
+/**
+ * The end of a run: the JSON document; or a table, loud lines for whatever was not a clean success, the
+ * verdict, and two or three sentences saying what ran, where the data is and what to try next.
+ */
+function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): void {
   const { reporter } = cli;
+  const tasks = inRunOrder(summary.tasks);
   if (options.json) {
     reporter.out(JSON.stringify(summary, null, 2));
   } else {
-    const order = (t: { taskName: string }) => TASK_NAMES.indexOf(t.taskName as TaskName);
-    const tasks = [...summary.tasks].sort((a, b) => order(a) - order(b));
     const rows = tasks.map((t) => [
       t.taskName,
       t.status,
@@ -173,16 +261,19 @@ function report(
       formatSeconds(t.durationSeconds),
     ]);
     reporter.out('');
-    reporter.out(
+    reporter.out(`This run (${summary.runId.slice(0, 8)}), task by task:`);
+    reporter.out('');
+    reporter.table(
       renderTable(
-        ['task', 'status', 'rows', 'inserted', 'changed', 'tickers', 'failed/skipped', 'duration'],
+        ['task', 'status', 'rows', 'new', 'changed', 'tickers', 'failed', 'time'],
         rows,
         [2, 3, 4, 5, 6, 7],
       ),
     );
     reporter.out('');
   }
-  for (const task of summary.tasks) {
+  const logPath = shownPath(cli, summary.logPath);
+  for (const task of tasks) {
     if (task.status === 'success') continue;
     const missed = task.failures.map(
       (f) => `${f.ticker} (${f.outcome}${f.httpStatus ? ` ${f.httpStatus}` : ''})`,
@@ -192,18 +283,83 @@ function report(
     const more = Math.max(affected, missed.length) - Math.min(missed.length, 10);
     const list = shown ? `: ${shown}${more > 0 ? ` and ${more} more` : ''}` : '';
     if (task.status === 'partial') {
-      reporter.log(
+      reporter.notice(
         options.strict ? 'error' : 'warn',
-        `PARTIAL ${task.taskName}: tickers failed, skipped or with rows dropped${list} (details in ${summary.logPath})`,
+        `PARTIAL ${task.taskName}: tickers failed, skipped or with rows dropped${list} (details in ${logPath})`,
       );
     } else {
-      reporter.log('error', `FAILED ${task.taskName}: ${task.errorMessage ?? 'see the log above'}${list}`);
+      reporter.notice('error', `FAILED ${task.taskName}: ${task.errorMessage ?? 'see the log above'}${list}`);
+      if (task.taskName === 'get_russell_2000_list' && options.defaultUniverse && isUnreadable(task)) {
+        const fmpBase = lookupSetting(cli.start, 'FMP_BASE_URL')
+          ? ' (FMP_BASE_URL does not apply to it)'
+          : '';
+        reporter.notice(
+          'warn',
+          `the universe (the Russell 2000 members) comes from iShares' holdings download, not from FMP${fmpBase}: ` +
+            'give a file instead with --tickers-source FILE (an IWM holdings CSV or one ticker a line), or save ' +
+            `it as ${shownPath(cli, path.join(options.dataDir, 'russell_2000_list.csv'))}`,
+        );
+      }
     }
   }
-  const verdict = `sync ${summary.status}: ${summary.rowsUpdated} rows updated in ${formatSeconds(summary.durationSeconds)}`;
   if (options.interrupted) reporter.log('warn', 'the run was interrupted before it finished');
-  reporter.log(
+  reporter.notice(
     summary.status === 'failed' ? 'error' : summary.status === 'partial' ? 'warn' : 'info',
-    verdict,
+    verdictOf(summary),
+  );
+  if (!options.json) closingWords(cli, summary, tasks, options, logPath);
+}
+
+function isUnreadable(task: TaskSummary): boolean {
+  return /^cannot read the universe source /.test(task.errorMessage ?? '');
+}
+
+/** What ran, where the data is, what to try next: a newcomer's answer to "what just happened?". */
+function closingWords(
+  cli: CliContext,
+  summary: SyncSummary,
+  tasks: TaskSummary[],
+  options: ReportOptions,
+  logPath: string,
+): void {
+  const { reporter } = cli;
+  const names = tasks.map((t) => TASK_WORDS[t.taskName] ?? t.taskName);
+  const ran =
+    names.length === 1
+      ? `the ${names[0]} task`
+      : `the ${names.slice(0, -1).join(', ')} and ${names.at(-1)} tasks`;
+  const against = options.sandbox ? ' against the built-in FMP sandbox (synthetic data, no key)' : '';
+  const one = tasks.length === 1;
+  const outcome =
+    summary.status === 'success'
+      ? one
+        ? 'it succeeded'
+        : 'every task succeeded'
+      : summary.status === 'partial'
+        ? 'some tickers were skipped (listed above)'
+        : `${one ? 'it' : 'at least one task'} failed (see the lines above)`;
+  const where =
+    options.db.kind === 'embedded'
+      ? `the embedded database in ${shownPath(cli, path.join(options.dataDir, 'db'))}`
+      : options.db.description;
+  const listed = tasks.some(
+    (t) =>
+      t.failures.length > 0 ||
+      (t.counts.failed ?? 0) + (t.counts.skipped ?? 0) + (t.counts.invalid_rows ?? 0) > 0,
+  );
+  const skipped = listed ? `; the tickers that failed are listed in ${logPath}` : '';
+  const dataDirFlag =
+    options.flags['data-dir'] !== undefined ? ` --data-dir ${shownPath(cli, options.dataDir)}` : '';
+  reporter.out('');
+  reporter.prose(`Ran ${ran}${against}: ${outcome}.`);
+  reporter.prose(
+    `The data is in ${where}: tables tickers, stock_prices and dcf_valuations, and one sync_logs row per task run${skipped}.`,
+  );
+  reporter.prose(
+    `Next: \`smartstock status${dataDirFlag}\` shows the latest run of each task, \`smartstock db studio${dataDirFlag}\` opens the tables in Prisma Studio${
+      options.sandbox
+        ? ', and with your own FMP key in FMP_API_KEY (the environment or .env) `smartstock sync` fetches real data'
+        : ''
+    }.`,
   );
 }

@@ -1,11 +1,20 @@
 import type { Database } from '@smartstock/db';
-import { SyncLogger, type SyncLogRecord } from '@smartstock/sync-logger';
+import { SyncLogger } from '@smartstock/sync-logger';
 import { resolveDatabaseConfig, secretsOf } from '../config.js';
 import { type CliContext, openDatabase } from '../context.js';
 import { formatAge, formatSeconds, parseDuration } from '../duration.js';
-import { ConfigError, ExitCode } from '../errors.js';
+import { ConfigError, ExitCode, errorCode } from '../errors.js';
 import { renderTable } from '../output.js';
+import {
+  databaseStatusSource,
+  findRunningSync,
+  runningSyncSource,
+  type StatusRow,
+  type StatusSource,
+} from '../status-source.js';
 import { resolveTaskName, TASK_NAMES, type TaskName } from '../tasks.js';
+
+export { type StatusRow, toStatusRow } from '../status-source.js';
 
 export interface StatusFlags {
   'data-dir'?: unknown;
@@ -14,35 +23,15 @@ export interface StatusFlags {
   limit?: unknown;
   check?: unknown;
   'max-age'?: unknown;
+  'include-adhoc'?: unknown;
 }
 
 export const DEFAULT_MAX_AGE = '26h';
 
-/** The row shape `status --json` prints (issue 2 §6). */
-export interface StatusRow {
-  taskName: string;
-  status: string;
-  rowsUpdated: number;
-  errorMessage: string | null;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationSeconds: number | null;
-  metadata: Record<string, unknown> | null;
-}
-
-export function toStatusRow(record: SyncLogRecord): StatusRow {
-  return {
-    taskName: record.taskName,
-    status: record.status,
-    rowsUpdated: record.rowsUpdated,
-    errorMessage: record.errorMessage,
-    startedAt: record.startedAt ? record.startedAt.toISOString() : null,
-    completedAt: record.completedAt ? record.completedAt.toISOString() : null,
-    durationSeconds: record.durationSeconds,
-    metadata: record.metadata,
-  };
-}
-
+/**
+ * `status` only reads: it never creates nor migrates a database. While a sync holds the embedded database,
+ * the answer comes from that sync's process (it serves the same queries); on PostgreSQL status reads directly.
+ */
 export async function statusCommand(cli: CliContext, flags: StatusFlags): Promise<number> {
   const task = typeof flags.task === 'string' ? parseTask(flags.task) : undefined;
   let limit: number | undefined;
@@ -55,38 +44,92 @@ export async function statusCommand(cli: CliContext, flags: StatusFlags): Promis
   if (flags['max-age'] !== undefined && flags.check !== true) {
     throw new ConfigError('--max-age only applies to --check (e.g. status --check --max-age 26h)');
   }
+  if (flags['include-adhoc'] === true && flags.check !== true) {
+    throw new ConfigError('--include-adhoc only applies to --check (e.g. status --check --include-adhoc)');
+  }
   const maxAgeMs = parseDuration(typeof flags['max-age'] === 'string' ? flags['max-age'] : DEFAULT_MAX_AGE);
-  const dbConfig = resolveDatabaseConfig(cli.start, flags);
-  const secrets = secretsOf({ databaseUrl: dbConfig.url });
-  cli.reporter.addSecrets(secrets);
-  const db = await openDatabase(cli, flags);
+  const { source, close } = await openStatusSource(cli, flags);
   try {
-    const logs = new SyncLogger(db, { logger: cli.reporter.logger(), secrets });
-    if (flags.check === true)
-      return await healthCheck(cli, db, logs, { task, maxAgeMs, json: flags.json === true });
-    let records: SyncLogRecord[];
-    if (limit !== undefined) {
-      records = await logs.getRecent(limit, task);
-    } else if (task) {
-      const latest = await logs.getLatestSyncStatus(task);
-      records = latest ? [latest] : [];
-    } else {
-      records = await logs.getLatestStatuses();
+    if (flags.check === true) {
+      return await healthCheck(cli, source, {
+        task,
+        maxAgeMs,
+        json: flags.json === true,
+        includeAdhoc: flags['include-adhoc'] === true,
+      });
     }
-    const rows = records.map(toStatusRow);
+    let rows: StatusRow[];
+    let title: string;
+    if (limit !== undefined) {
+      rows = await source.recent(limit, task);
+      title = `The ${rows.length} most recent run(s)${task ? ` of ${task}` : ''}, newest first:`;
+    } else if (task) {
+      rows = (await source.latestPerTask()).filter((r) => r.taskName === task);
+      title = `Latest run of ${task}:`;
+    } else {
+      rows = await source.latestPerTask();
+      title = 'Latest run of each task, in run order:';
+    }
     if (flags.json === true) {
       cli.reporter.out(JSON.stringify(rows, null, 2));
     } else if (rows.length === 0) {
-      cli.reporter.out(
+      cli.reporter.prose(
         'No runs recorded yet: run `smartstock sync` (or `smartstock sync --sandbox` to try it offline).',
       );
     } else {
-      cli.reporter.out(renderStatusTable(rows));
+      cli.reporter.out(title);
+      cli.reporter.out('');
+      cli.reporter.table(renderStatusTable(rows));
     }
     return ExitCode.Ok;
+  } catch (error) {
+    throw explainMissingTable(error);
   } finally {
-    await db.close();
+    await close();
   }
+}
+
+/** The database, or the running sync that holds the embedded one. */
+async function openStatusSource(
+  cli: CliContext,
+  flags: StatusFlags,
+): Promise<{ source: StatusSource; close: () => Promise<void> }> {
+  const dbConfig = resolveDatabaseConfig(cli.start, flags);
+  const secrets = secretsOf({ databaseUrl: dbConfig.url });
+  cli.reporter.addSecrets(secrets);
+  let db: Database;
+  try {
+    db = await openDatabase(cli, flags, { readOnly: true });
+  } catch (error) {
+    const running = dbConfig.url === undefined && errorCode(error) === 'DATABASE_LOCKED';
+    const holder = running ? findRunningSync(dbConfig.dataDir) : null;
+    if (!holder) throw error;
+    cli.reporter.log(
+      'info',
+      `a sync is running (process ${holder.pid}, run ${holder.runId.slice(0, 8)}) and holds the embedded database: it answers this status`,
+    );
+    return { source: runningSyncSource(holder), close: async () => undefined };
+  }
+  const logs = new SyncLogger(db, { logger: cli.reporter.logger(), secrets });
+  return { source: databaseStatusSource(db, logs), close: () => db.close() };
+}
+
+/** A database that was never synced has no sync_logs: say so rather than print PostgreSQL's words. */
+function explainMissingTable(error: unknown): unknown {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const text = `${error instanceof Error ? error.message : String(error)}`;
+  if (
+    errorCode(error) === '42P01' ||
+    errorCode(cause) === '42P01' ||
+    /"sync_logs" does not exist/.test(text)
+  ) {
+    return new ConfigError(
+      'this database has no sync_logs table: nothing was ever synced into it; check DATABASE_URL ' +
+        '(or --data-dir), or run `smartstock sync` (which creates the tables) first',
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 function parseTask(value: string): TaskName {
@@ -98,16 +141,39 @@ function parseTask(value: string): TaskName {
   return task;
 }
 
+/** `full, cli`, `2 tickers, 2024-04-01..2024-04-05, cli`: what a run covered, from sync_logs.metadata.scope. */
+export function describeScope(metadata: Record<string, unknown> | null): string {
+  const scope = metadata?.scope;
+  if (!scope || typeof scope !== 'object' || Array.isArray(scope)) return '-';
+  const s = scope as Record<string, unknown>;
+  const parts: string[] = [];
+  if (s.universe === 'subset') {
+    parts.push(
+      typeof s.tickers === 'number' ? `${s.tickers} ticker${s.tickers === 1 ? '' : 's'}` : 'some tickers',
+    );
+  } else {
+    parts.push('full');
+  }
+  const window = s.window as { from?: unknown; to?: unknown } | undefined;
+  if (window && typeof window.from === 'string' && typeof window.to === 'string') {
+    parts.push(`${window.from}..${window.to}`);
+  }
+  if (typeof s.trigger === 'string') parts.push(s.trigger);
+  return parts.join(', ');
+}
+
+/** The status table, most telling columns first: on a narrow terminal the scope and the error are cut. */
 export function renderStatusTable(rows: StatusRow[]): string {
   return renderTable(
-    ['task', 'status', 'rows', 'error', 'completed', 'duration'],
+    ['task', 'status', 'rows', 'completed', 'duration', 'scope', 'error'],
     rows.map((r) => [
       r.taskName,
       r.status,
       String(r.rowsUpdated),
-      truncate(r.errorMessage ?? '', 60),
       r.completedAt ? r.completedAt.replace('T', ' ').slice(0, 19) : '-',
       formatSeconds(r.durationSeconds),
+      describeScope(r.metadata),
+      truncate(r.errorMessage ?? '', 100),
     ]),
     [2],
   );
@@ -125,34 +191,34 @@ export interface TaskHealth {
   reason: string;
   latestStatus: string | null;
   lastSuccessAt: string | null;
+  /** The scope of the run judged (its sync_logs.metadata.scope), null for rows written without one. */
+  scope: unknown;
 }
 
 const SUCCEEDED = ['success', 'partial'];
 
 /**
  * The monitor's question: did each task's latest run end well, and is its last good run recent? A job that
- * stopped running (a scheduled workflow GitHub disabled) shows up as stale, which is why this exists.
+ * stopped running (a scheduled workflow GitHub disabled) shows up as stale, which is why this exists. Only
+ * full-universe runs are judged unless --include-adhoc: a one-ticker run by hand says nothing about the night,
+ * and its failure (a mistyped symbol) does not make the nightly job unhealthy.
  */
 async function healthCheck(
   cli: CliContext,
-  db: Database,
-  logs: SyncLogger,
-  options: { task?: TaskName; maxAgeMs: number; json: boolean },
+  source: StatusSource,
+  options: { task?: TaskName | undefined; maxAgeMs: number; json: boolean; includeAdhoc: boolean },
 ): Promise<number> {
   const now = Date.now();
   const tasks = options.task ? [options.task] : [...TASK_NAMES];
   const results: TaskHealth[] = [];
   for (const taskName of tasks) {
-    const latest = await logs.getLatestSyncStatus(taskName);
-    const lastGood = await db.prisma.syncLog.findFirst({
-      where: { taskName, status: { in: SUCCEEDED }, completedAt: { not: null } },
-      orderBy: { completedAt: 'desc' },
-    });
-    const lastSuccessAt = lastGood?.completedAt ?? null;
+    const { latest, lastGood } = await source.health(taskName, options.includeAdhoc);
+    const lastSuccessAt = lastGood?.completedAt ? new Date(lastGood.completedAt) : null;
     const base = {
       taskName,
       latestStatus: latest?.status ?? null,
       lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
+      scope: (latest?.metadata?.scope as unknown) ?? null,
     };
     if (!latest) {
       results.push({ ...base, healthy: false, state: 'never', reason: 'no run recorded' });
@@ -172,20 +238,34 @@ async function healthCheck(
   const healthy = results.every((r) => r.healthy);
   if (options.json) {
     cli.reporter.out(
-      JSON.stringify({ healthy, maxAgeSeconds: options.maxAgeMs / 1000, tasks: results }, null, 2),
+      JSON.stringify(
+        {
+          healthy,
+          maxAgeSeconds: options.maxAgeMs / 1000,
+          includeAdhoc: options.includeAdhoc,
+          tasks: results,
+        },
+        null,
+        2,
+      ),
     );
   } else {
-    cli.reporter.out(
+    cli.reporter.table(
       renderTable(
-        ['task', 'health', 'latest', 'last success', 'reason'],
+        ['task', 'health', 'reason', 'latest', 'last success'],
         results.map((r) => [
           r.taskName,
           r.state.toUpperCase(),
+          r.reason,
           r.latestStatus ?? '-',
           r.lastSuccessAt ? r.lastSuccessAt.replace('T', ' ').slice(0, 19) : '-',
-          r.reason,
         ]),
       ),
+    );
+    cli.reporter.prose(
+      options.includeAdhoc
+        ? 'Judged: every run, ad hoc ones included.'
+        : 'Judged: full-universe runs only (--include-adhoc also counts runs of a few --tickers).',
     );
     const bad = results.filter((r) => !r.healthy).map((r) => r.taskName);
     cli.reporter.out(healthy ? 'healthy' : `UNHEALTHY: ${bad.join(', ')}`);

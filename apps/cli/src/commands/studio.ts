@@ -41,7 +41,8 @@ export async function studioCommand(cli: CliContext, flags: { 'data-dir'?: unkno
   let url = config.url;
   try {
     if (!url) {
-      db = await openDatabase(cli, flags);
+      // A viewer of the data: with no database at this path it says so rather than create an empty one.
+      db = await openDatabase(cli, flags, { mustExist: true });
       // Looked up at run time: serving needs @smartstock/db's pglite-socket helper (serveDatabase).
       const dbModule: Record<string, unknown> = await import('@smartstock/db');
       const serveDatabase = dbModule.serveDatabase as

@@ -80,10 +80,14 @@ export async function startTestSandbox(options: SandboxOptions = {}): Promise<Sa
   return startSandbox({ seed: 7, now: () => FIXED_NOW, ...options });
 }
 
-/** A client tuned for loopback tests: no pacing, millisecond backoff and 429 pauses, short timeouts. */
+/**
+ * A client tuned for loopback tests: no pacing, millisecond backoff and 429 pauses. Its deadline is long: on a
+ * busy machine (and with PGlite writing in this thread) a healthy answer can take seconds, and a run that must
+ * succeed may not fail on a clock. Only cases that inject hanging requests pass a short `timeoutMs`.
+ */
 export function sandboxClient(
   sandbox: Sandbox,
-  overrides: { apiKey?: string; maxConcurrent?: number } = {},
+  overrides: { apiKey?: string; maxConcurrent?: number; timeoutMs?: number } = {},
 ): FmpClient {
   return createFmpClient({
     apiKey: overrides.apiKey ?? sandbox.apiKey,
@@ -91,7 +95,7 @@ export function sandboxClient(
     rateLimit: null,
     maxConcurrent: overrides.maxConcurrent ?? 50,
     retry: { attempts: 4, baseMs: 1, capMs: 5, rateLimitPauseMs: 2, rateLimitAttempts: 5 },
-    timeoutMs: 1_000,
+    timeoutMs: overrides.timeoutMs ?? 30_000,
   });
 }
 
