@@ -9,4 +9,5 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
   npm install -g "pnpm@$PNPM_VERSION" --no-fund --no-audit >/dev/null
 fi
 pnpm install --frozen-lockfile
-SMARTSTOCK_REBUILD=1 pnpm demo
+# The CLI straight through the repository's smartstock command (no pnpm banner): builds it, then the demo.
+SMARTSTOCK_REBUILD=1 node scripts/smartstock.mjs sync --sandbox
