@@ -25,8 +25,10 @@ export function packageConfig(overrides: PackageConfigOptions = {}) {
     test: {
       include: overrides.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       exclude: overrides.exclude ?? ['**/node_modules/**', '**/dist/**', 'test/reliability/**'],
-      testTimeout: overrides.testTimeout ?? 30_000,
-      hookTimeout: 60_000,
+      // Ceilings for a hang, not durations: on a busy 2-core machine (CI beside other work) a case that spawns
+      // a few CLI processes on the embedded database can take a minute and must not fail for it.
+      testTimeout: overrides.testTimeout ?? 120_000,
+      hookTimeout: 180_000,
       ...(overrides.embeddedTemplate ? { globalSetup: ['@smartstock/testkit/global-setup'] } : {}),
       clearMocks: true,
       restoreMocks: true,

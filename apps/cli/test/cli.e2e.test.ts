@@ -208,7 +208,7 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     );
     expect(closing).toContain('Next: `smartstock status --data-dir data` shows the latest run of each task');
     expect(closing).toContain('Latest run of each task, in run order:');
-  }, 90_000);
+  }, 180_000);
 
   it('status and status --check answer while a sync runs, instead of waiting or exiting 3', async () => {
     // The sync's universe download is held open until the status checks are done: they run mid-sync, always.
@@ -273,7 +273,7 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     const done = await running;
     gate.close();
     expect(done.code, done.stderr).toBe(0);
-  }, 60_000);
+  });
 
   it('--tickers prices an explicit list for this run only and leaves the universe untouched', async () => {
     const listFile = path.join(dataDir, 'russell_2000_tickers_clean.txt');
@@ -463,7 +463,7 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     expect(table.stdout).toMatch(
       /ingest_market_data\s+success\s+\d+\s.*\s2 tickers, 2024-07-01\.\.2024-07-05, cli/,
     );
-  }, 60_000);
+  });
 });
 
 describe('usage and configuration errors (the built CLI)', () => {
