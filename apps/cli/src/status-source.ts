@@ -3,7 +3,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { Database } from '@smartstock/db';
 import type { SyncLogger, SyncLogRecord } from '@smartstock/sync-logger';
 import { TASK_NAMES } from './tasks.js';
 
@@ -58,50 +57,7 @@ export interface StatusSource {
   health(taskName: string, includeAdhoc: boolean): Promise<TaskHealthInput>;
 }
 
-// Runs over an explicit subset of the universe (`--tickers`) are not the nightly job's: by default the health
-// check ignores them. Rows without a scope (older versions, other tools) count as full-universe runs.
-const NOT_ADHOC = `($2::boolean OR COALESCE(metadata->'scope'->>'universe', 'full') <> 'subset')`;
-const COLUMNS = `id, task_name, status, rows_updated, error_message,
-  floor(extract(epoch from started_at) * 1000)::float8 AS started_at_ms,
-  floor(extract(epoch from completed_at) * 1000)::float8 AS completed_at_ms,
-  duration_seconds, metadata::text AS metadata_json`;
-
-interface Row {
-  task_name: string;
-  status: string;
-  rows_updated: number | null;
-  error_message: string | null;
-  started_at_ms: number | null;
-  completed_at_ms: number | null;
-  duration_seconds: number | null;
-  metadata_json: string | null;
-}
-
-function rowToStatus(row: Row): StatusRow {
-  let metadata: Record<string, unknown> | null = null;
-  if (row.metadata_json !== null) {
-    const parsed: unknown = JSON.parse(row.metadata_json);
-    metadata =
-      parsed === null
-        ? null
-        : typeof parsed === 'object' && !Array.isArray(parsed)
-          ? (parsed as Record<string, unknown>)
-          : { value: parsed };
-  }
-  const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-  return {
-    taskName: row.task_name,
-    status: row.status,
-    rowsUpdated: row.rows_updated === null ? 0 : Number(row.rows_updated),
-    errorMessage: row.error_message,
-    startedAt: iso(row.started_at_ms),
-    completedAt: iso(row.completed_at_ms),
-    durationSeconds: row.duration_seconds === null ? null : Number(row.duration_seconds),
-    metadata,
-  };
-}
-
-export function databaseStatusSource(db: Database, logs: SyncLogger): StatusSource {
+export function databaseStatusSource(logs: SyncLogger): StatusSource {
   return {
     async latestPerTask() {
       return inRunOrder((await logs.getLatestStatuses()).map(toStatusRow));
@@ -110,20 +66,10 @@ export function databaseStatusSource(db: Database, logs: SyncLogger): StatusSour
       return (await logs.getRecent(limit, taskName ?? undefined)).map(toStatusRow);
     },
     async health(taskName, includeAdhoc) {
-      const [latest] = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM sync_logs WHERE task_name = $1 AND ${NOT_ADHOC}
-         ORDER BY completed_at DESC NULLS LAST, started_at DESC NULLS LAST, id DESC LIMIT 1`,
-        [taskName, includeAdhoc],
-      );
-      const [lastGood] = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM sync_logs WHERE task_name = $1 AND ${NOT_ADHOC}
-           AND status IN ('success', 'partial') AND completed_at IS NOT NULL
-         ORDER BY completed_at DESC, id DESC LIMIT 1`,
-        [taskName, includeAdhoc],
-      );
+      const { latest, lastGood } = await logs.getHealthRows(taskName, { includeSubsetRuns: includeAdhoc });
       return {
-        latest: latest ? rowToStatus(latest) : null,
-        lastGood: lastGood ? rowToStatus(lastGood) : null,
+        latest: latest ? toStatusRow(latest) : null,
+        lastGood: lastGood ? toStatusRow(lastGood) : null,
       };
     },
   };

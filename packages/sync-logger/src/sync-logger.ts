@@ -240,6 +240,34 @@ export class SyncLogger {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /**
+   * What a health check judges of one task: its latest row (as `getLatestSyncStatus`) and its latest
+   * finished `success` or `partial` row. Runs over an explicit subset of the universe (metadata
+   * `scope.universe = 'subset'`, a run of a few `--tickers`) are not the nightly job's and are left out unless
+   * `includeSubsetRuns`; rows without a scope (older versions, other tools) count as full-universe runs.
+   */
+  async getHealthRows(
+    taskName: string,
+    options: { includeSubsetRuns?: boolean | undefined } = {},
+  ): Promise<{ latest: SyncLogRecord | null; lastGood: SyncLogRecord | null }> {
+    checkTaskName(taskName);
+    const scoped = `task_name = $1 AND ($2::boolean OR COALESCE(metadata->'scope'->>'universe', 'full') <> 'subset')`;
+    const params = [taskName, options.includeSubsetRuns === true];
+    const [latest] = await this.#query<Row>(
+      'reading the latest status',
+      `SELECT ${COLUMNS} FROM sync_logs WHERE ${scoped} ORDER BY ${LATEST_ORDER} LIMIT 1`,
+      params,
+    );
+    const [lastGood] = await this.#query<Row>(
+      'reading the latest good run',
+      `SELECT ${COLUMNS} FROM sync_logs WHERE ${scoped}
+         AND status IN ('success', 'partial') AND completed_at IS NOT NULL
+       ORDER BY completed_at DESC, id DESC LIMIT 1`,
+      params,
+    );
+    return { latest: latest ? toRecord(latest) : null, lastGood: lastGood ? toRecord(lastGood) : null };
+  }
+
   /** The latest row of every task, by task name: the rows of the `latest_sync_status` view. */
   async getLatestStatuses(): Promise<SyncLogRecord[]> {
     const rows = await this.#query<Row>(

@@ -51,6 +51,34 @@ describe.each(backends)('sync log queries on $name', (backend) => {
     return { logger, clock, running };
   }
 
+  it('getHealthRows leaves runs of a few tickers out unless asked, and finds the last good run behind a failure', async () => {
+    const clock = manualClock('2026-03-01T05:00:00.000Z');
+    const logger = new SyncLogger(t.db, { clock });
+    const full = { scope: { universe: 'full' } };
+    const subset = { scope: { universe: 'subset', tickers: 2 } };
+    await (await logger.start('ingest_market_data', full)).partial({ rowsUpdated: 9, errorMessage: 'x' });
+    clock.advance(60_000);
+    await (await logger.start('ingest_market_data', full)).fail(new Error('FMP down'));
+    clock.advance(60_000);
+    await (await logger.start('ingest_market_data', subset)).succeed({ rowsUpdated: 2 });
+    // A row of another tool, without metadata, counts as a full-universe run.
+    await t.db.query(
+      `INSERT INTO sync_logs (task_name, status, started_at) VALUES ('ingest_all_dcf', 'running', '2026-03-01 04:00:00')`,
+    );
+
+    const nightly = await logger.getHealthRows('ingest_market_data');
+    expect(nightly.latest).toMatchObject({ status: 'failed', errorMessage: 'Error: FMP down' });
+    expect(nightly.lastGood).toMatchObject({ status: 'partial', rowsUpdated: 9 });
+    const every = await logger.getHealthRows('ingest_market_data', { includeSubsetRuns: true });
+    expect(every.latest).toMatchObject({ status: 'success', rowsUpdated: 2 });
+    expect(every.lastGood).toMatchObject({ status: 'success', rowsUpdated: 2 });
+    expect(await logger.getHealthRows('ingest_all_dcf')).toMatchObject({
+      latest: { status: 'running', metadata: null },
+      lastGood: null,
+    });
+    expect(await logger.getHealthRows('never_ran')).toEqual({ latest: null, lastGood: null });
+  });
+
   it('getLatestSyncStatus gives the most recently completed run of a task, not the run in progress', async () => {
     const { logger } = await threeNights();
     expect(await logger.getLatestSyncStatus('ingest_all_dcf')).toMatchObject({

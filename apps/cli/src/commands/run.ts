@@ -129,7 +129,7 @@ export async function runTasks(
     const stopServing =
       db.kind === 'embedded'
         ? await serveStatus(
-            databaseStatusSource(db, new SyncLogger(db, { secrets })),
+            databaseStatusSource(new SyncLogger(db, { secrets })),
             dbConfig.dataDir,
             runId,
           ).catch((error: unknown) => {

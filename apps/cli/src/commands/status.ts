@@ -111,7 +111,7 @@ async function openStatusSource(
     return { source: runningSyncSource(holder), close: async () => undefined };
   }
   const logs = new SyncLogger(db, { logger: cli.reporter.logger(), secrets });
-  return { source: databaseStatusSource(db, logs), close: () => db.close() };
+  return { source: databaseStatusSource(logs), close: () => db.close() };
 }
 
 /** A database that was never synced has no sync_logs: say so rather than print PostgreSQL's words. */
