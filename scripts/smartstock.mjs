@@ -2,7 +2,7 @@
 // The repository's `smartstock` command (an alias or a symlink on PATH, or `pnpm smartstock`): runs the built
 // CLI, building it first when it is missing, so the command works straight after `pnpm install`. Build output
 // goes to stderr and nothing else is added: stdout stays clean for `--json`, and the exit code is the CLI's.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -21,9 +21,30 @@ if (!existsSync(cli) || process.env.SMARTSTOCK_REBUILD === '1') {
 }
 // INIT_CWD (set by pnpm and npm) is where the user typed the command: relative paths and the default
 // data directory are resolved against it, not against the workspace root pnpm moved to.
-const result = spawnSync(process.execPath, [cli, ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [cli, ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, INIT_CWD: process.env.INIT_CWD ?? process.cwd() },
 });
-if (result.signal) process.kill(process.pid, result.signal);
-process.exit(result.status ?? 1);
+// Signals sent to this process alone (`kill PID`, a supervisor) reach the CLI, which stops cleanly; a
+// terminal's Ctrl-C reaches both through the process group, and the CLI counts it once either way.
+const forward = (signal) => {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+};
+process.on('SIGINT', () => forward('SIGINT'));
+process.on('SIGTERM', () => forward('SIGTERM'));
+process.on('SIGHUP', () => forward('SIGHUP'));
+// pnpm returns the prompt at the first Ctrl-C without waiting for its script: when the process that started
+// this one goes away, the CLI gets SIGTERM, so nothing (a sync, the sandbox, Studio) outlives the command.
+const parent = process.ppid;
+const watch = setInterval(() => {
+  if (process.ppid !== parent) forward('SIGTERM');
+}, 500);
+watch.unref();
+child.on('exit', (code, signal) => {
+  clearInterval(watch);
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});

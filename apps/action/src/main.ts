@@ -40,8 +40,47 @@ function errorCode(error: unknown): string | undefined {
     : undefined;
 }
 
+/**
+ * GitHub cancels a job (and ends one past its timeout) with SIGINT, then SIGTERM 7.5 s later, then a kill
+ * 2.5 s after that. The first signal cancels the sync cleanly (no new request, fetched rows written, the
+ * running task's row `failed` with "cancelled by SIGINT", later tasks not run); the exit code is then 130 or
+ * 143. The same signal twice exits at once.
+ */
+function cancelOnSignals(): { signal: AbortSignal; received: () => NodeJS.Signals | null; dispose(): void } {
+  const cancel = new AbortController();
+  let first: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === first) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (first !== null) return;
+    first = signal;
+    core.warning(`${signal}: cancelling the sync (what was fetched is written)`);
+    cancel.abort(`cancelled by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: cancel.signal,
+    received: () => first,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /** The entrypoint: never throws; a failure sets the exit code to 1 with its reason. */
 export async function run(): Promise<void> {
+  const signals = cancelOnSignals();
+  try {
+    await runAction(signals.signal);
+    const received = signals.received();
+    if (received !== null) process.exitCode = received === 'SIGINT' ? 130 : 143;
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function runAction(cancel: AbortSignal): Promise<void> {
   const raw: Record<string, string> = {};
   for (const name of INPUT_NAMES) raw[name] = core.getInput(name);
   // Masked before anything else can print them, including a validation error about them.
@@ -53,7 +92,7 @@ export async function run(): Promise<void> {
   let inputs: ActionInputs | null = null;
   try {
     inputs = parseInputs(raw, workspace);
-    summary = await sync(inputs, secrets);
+    summary = await sync(inputs, secrets, cancel);
     setOutputs(summary, inputs.dataDir);
     await writeJobSummary(summary, { strict: inputs.strict, redact });
     annotate(summary, inputs.strict, redact);
@@ -89,7 +128,7 @@ function describeFailure(error: unknown): string {
   return `smartstock sync could not run: ${message}`;
 }
 
-async function sync(inputs: ActionInputs, secrets: string[]): Promise<SyncSummary> {
+async function sync(inputs: ActionInputs, secrets: string[], cancel: AbortSignal): Promise<SyncSummary> {
   const runId = randomUUID();
   const logger = actionLogger(secrets, runId);
   const db = await core.group('Connect and migrate the database', async () => {
@@ -119,6 +158,7 @@ async function sync(inputs: ActionInputs, secrets: string[]): Promise<SyncSummar
           logger,
           dataDir: inputs.dataDir,
           onProgress: progressLogger(logger),
+          signal: cancel,
         },
         {
           tasks: inputs.tasks,

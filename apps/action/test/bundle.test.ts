@@ -96,7 +96,10 @@ if (adminUrl)
       await admin.close();
     });
 
-    function runAction(inputs: Record<string, string>): Promise<ActionRun> {
+    function runAction(
+      inputs: Record<string, string>,
+      interrupt?: { when: RegExp; signal: NodeJS.Signals },
+    ): Promise<ActionRun> {
       workDir = mkdtempSync(path.join(tmpdir(), 'smartstock-action-run-'));
       const actionDir = path.join(workDir, 'action');
       const workspace = path.join(workDir, 'workspace');
@@ -118,7 +121,14 @@ if (adminUrl)
         const child = spawn(process.execPath, [path.join(actionDir, 'index.js')], { cwd: workspace, env });
         let stdout = '';
         let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+        let sent = false;
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          stdout += c;
+          if (interrupt && !sent && interrupt.when.test(stdout)) {
+            sent = true;
+            child.kill(interrupt.signal);
+          }
+        });
         child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
         child.on('error', reject);
         child.on('close', (code) =>
@@ -183,6 +193,37 @@ if (adminUrl)
       expect(result.summary).toMatch(/<td>ingest_market_data<\/td><td>❌ failed<\/td>/);
       expect(visible(result)).not.toContain(wrongKey);
       expect(visible(result)).not.toContain('pw-9d8c7b6a5f');
+    });
+
+    it("a runner's cancel (SIGINT) stops the sync cleanly: exit 130, the prices row failed with the reason, DCF not run", async () => {
+      sandbox.update({ latencyMs: 60 });
+      try {
+        const result = await runAction(
+          { ...baseInputs(), concurrency: '1' },
+          { when: /ingest_market_data progress \d+\/\d+/, signal: 'SIGINT' },
+        );
+        expect(result.code, result.stdout + result.stderr).toBe(130);
+        expect(result.stdout).toContain('SIGINT: cancelling the sync');
+        const summary = syncSummarySchema.parse(JSON.parse(result.outputs['summary-json']!));
+        expect(summary.cancelled).toEqual({ reason: 'cancelled by SIGINT', notRun: ['ingest_all_dcf'] });
+        expect(summary.tasks.at(-1)).toMatchObject({
+          taskName: 'ingest_market_data',
+          status: 'failed',
+          errorMessage: 'cancelled by SIGINT',
+        });
+        expect(summary.tasks.at(-1)!.counts.failed ?? 0).toBe(0);
+        const db = await createDatabase({ url: databaseUrl });
+        try {
+          const [open] = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM sync_logs WHERE status = 'running' OR completed_at IS NULL`,
+          );
+          expect(open!.n).toBe(0);
+        } finally {
+          await db.close();
+        }
+      } finally {
+        sandbox.update({ latencyMs: 0 });
+      }
     });
 
     it('a missing required input fails the step with the reason and no sync', async () => {

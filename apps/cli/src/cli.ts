@@ -3,15 +3,18 @@ import type { CliContext } from './context.js';
 import { main } from './main.js';
 
 // The process wrapper: real streams and environment, signals, exit code. Everything else is in main().
-// The first Ctrl-C asks a running sync to stop cleanly (its sync_logs rows end `failed`, not `running`);
-// the second, or one with nothing to stop, quits at once.
+// The first SIGINT or SIGTERM asks a running sync to stop cleanly (its sync_logs rows end `failed`, "cancelled
+// by SIGINT", not `running`); the same signal again (a person's second Ctrl-C), or one with nothing to stop,
+// quits at once. A SIGTERM after a SIGINT is not a second Ctrl-C: CI runners cancel with SIGINT, then SIGTERM
+// 7.5 s later, and the clean stop must be allowed to finish.
 let context: CliContext | null = null;
-let interrupts = 0;
+const received = new Set<NodeJS.Signals>();
 const handleSignal = (signal: NodeJS.Signals) => {
-  interrupts++;
+  const again = received.has(signal);
+  received.add(signal);
   const stop = context?.onInterrupt;
-  if (interrupts > 1 || !stop) process.exit(signal === 'SIGINT' ? 130 : 143);
-  stop();
+  if (again || !stop) process.exit(signal === 'SIGINT' ? 130 : 143);
+  if (received.size === 1) stop(signal);
 };
 process.on('SIGINT', handleSignal);
 process.on('SIGTERM', handleSignal);

@@ -10,8 +10,8 @@ export interface CliContext {
   io: Io;
   start: StartContext;
   reporter: Reporter;
-  /** Called on SIGINT/SIGTERM; commands replace it to stop their work cleanly. */
-  onInterrupt: (() => void) | null;
+  /** Called on SIGINT/SIGTERM (with which); commands replace it to stop their work cleanly. */
+  onInterrupt: ((signal: NodeJS.Signals) => void) | null;
 }
 
 /** Where the embedded database of a data directory lives (PGlite's own layout: PG_VERSION marks one). */

@@ -387,6 +387,15 @@ export class Reporter {
     if (this.now() - this.lastDraw >= 80) this.redrawBar();
   }
 
+  /** A cancelled run: the bar stays where it stopped, marked cancelled (never jumps to the total). */
+  cancelProgress(): void {
+    if (!this.bar) return;
+    const line = `${this.bar.line}  ${this.paint(33, 'cancelled')}`;
+    this.clearBar();
+    this.io.stderr.write(`${fitLine(line, terminalWidth(this.io))}\n`);
+    this.bar = null;
+  }
+
   /** Removes the bar (end of a run or before an error message). */
   endProgress(): void {
     this.clearBar();

@@ -59,6 +59,11 @@ export interface SyncSummary {
   rowsUpdated: number;
   logPath: string;
   tasks: TaskSummary[];
+  /**
+   * Set when the run was cancelled (a signal, through `SyncDeps.signal`): why, and the selected tasks that
+   * never started (they have no sync_logs row; their previous runs stay their latest).
+   */
+  cancelled?: { reason: string; notRun: TaskName[] } | undefined;
 }
 
 const count = z.number().int().nonnegative();
@@ -99,4 +104,5 @@ export const syncSummarySchema: z.ZodType<SyncSummary> = z.object({
   rowsUpdated: count,
   logPath: z.string(),
   tasks: z.array(taskSummarySchema),
+  cancelled: z.object({ reason: z.string(), notRun: z.array(z.enum(TASK_NAMES)) }).optional(),
 });

@@ -43,6 +43,13 @@ export interface SyncDeps {
   dataDir: string;
   /** Downloads a universe source given as an http(s) URL (default: fetch). */
   fetchText?: ((url: string) => Promise<string>) | undefined;
+  /**
+   * Cancels the run (a person's Ctrl-C, a CI runner's cancel): abort it with the reason as a string, such as
+   * "cancelled by SIGINT". No new FMP request starts, in-flight calls are cancelled without being counted as
+   * failures, what was fetched is written, the running task's sync_logs row ends `failed` with the reason,
+   * and the tasks not started get no row (the summary lists them under `cancelled.notRun`).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface SyncOptions {
@@ -247,6 +254,8 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       logger.warn('marked running sync_logs rows of dead runs as interrupted', { rows: interrupted });
 
     let client: FmpClient | null = null;
+    // One reason to stop the whole run, whoever asks first: the caller's signal or the lost run lock.
+    const halt = new AbortController();
     const ctx: TaskContext = {
       db: deps.db,
       fmp: () => {
@@ -260,6 +269,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       failedLog: createFailedLogWriter(deps.dataDir, { secrets }),
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
       secrets,
+      halt: halt.signal,
     };
 
     // On PostgreSQL the lock lives on one connection: if that connection is cut (a terminated backend, a
@@ -270,10 +280,25 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       const reason = lock.lost.reason instanceof Error ? lock.lost.reason.message : String(lock.lost.reason);
       lockLost = scrub(`lost the run lock (${reason}); stopped so that two syncs never run at once`, secrets);
       logger.error(lockLost);
+      halt.abort(lockLost);
       (client as FmpClient | null)?.abort(new Error(lockLost));
     };
     if (lock.lost.aborted) onLockLost();
     else lock.lost.addEventListener('abort', onLockLost, { once: true });
+
+    let cancelled: string | null = null;
+    const onCancel = () => {
+      if (cancelled !== null) return;
+      cancelled = scrub(String(deps.signal?.reason ?? 'cancelled'), secrets);
+      logger.warn('sync cancelled: no new request starts; what was fetched is written', {
+        reason: cancelled,
+      });
+      halt.abort(cancelled);
+      (client as FmpClient | null)?.abort(new Error(cancelled));
+    };
+    if (deps.signal?.aborted) onCancel();
+    else deps.signal?.addEventListener('abort', onCancel, { once: true });
+    const notRun: TaskName[] = [];
 
     const tasks: TaskSummary[] = [];
     let fatal: { message: string; task: TaskName } | null = null;
@@ -281,6 +306,11 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
     logger.info('sync started', { tasks: plan.tasks, window: plan.window, mode: plan.mode });
 
     for (const taskName of plan.tasks) {
+      if (cancelled !== null) {
+        notRun.push(taskName);
+        logger.warn('task not run', { task: taskName, reason: cancelled });
+        continue;
+      }
       const taskStart = clock();
       const scope = scopeOf(taskName, plan, options.trigger ?? 'library');
       const baseMeta: Record<string, unknown> = { runId, scope };
@@ -361,7 +391,11 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
           fatal: null,
         };
       }
-      if (lockLost !== null && result.status !== 'failed') {
+      if (cancelled !== null && result.errorMessage === cancelled) {
+        // The task the cancel stopped (its stop reason is the cancel's): `failed` with that reason, its counts
+        // holding only the tickers that finished. A task that finished before the cancel keeps its result.
+        result = { ...result, metadata: { ...result.metadata, cancelled: true } };
+      } else if (lockLost !== null && result.status !== 'failed') {
         result = { ...result, status: 'failed', errorMessage: lockLost };
       } else if (lockLost !== null && result.errorMessage !== lockLost && !result.metadata.notRunBecause) {
         result = { ...result, errorMessage: `${lockLost}; ${result.errorMessage ?? ''}`.replace(/; $/, '') };
@@ -426,6 +460,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       rowsUpdated: tasks.reduce((a, t) => a + t.rowsUpdated, 0),
       logPath: join(deps.dataDir, FAILED_LOG_FILE),
       tasks,
+      ...(cancelled !== null ? { cancelled: { reason: cancelled, notRun } } : {}),
     };
     logger.info('sync finished', { status, rowsUpdated: summary.rowsUpdated });
     return summary;

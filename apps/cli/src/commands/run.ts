@@ -116,11 +116,15 @@ export async function runTasks(
     return fmp;
   };
 
-  let interrupted = false;
-  cli.onInterrupt = () => {
-    interrupted = true;
-    logger.warn('interrupted: stopping the run (press Ctrl-C again to quit at once)');
-    (fmp as FmpClient | null)?.abort(new Error('interrupted by the user'));
+  // A signal cancels the run through runDailySync's signal: no new request, what was fetched is written, the
+  // running task's row ends `failed` with "cancelled by SIGINT", later tasks are not run.
+  const cancel = new AbortController();
+  let interrupted: NodeJS.Signals | null = null;
+  cli.onInterrupt = (signal) => {
+    interrupted = signal;
+    reporter.cancelProgress();
+    logger.warn(`${signal}: stopping the run (press Ctrl-C again to quit at once)`);
+    cancel.abort(`cancelled by ${signal}`);
   };
 
   try {
@@ -148,6 +152,7 @@ export async function runTasks(
           logger,
           dataDir: dbConfig.dataDir,
           onProgress: (event) => reporter.progress(event),
+          signal: cancel.signal,
         },
         { ...options, runId, secrets, trigger: 'cli' },
       );
@@ -158,13 +163,14 @@ export async function runTasks(
       report(cli, summary, {
         json: flags.json === true,
         strict,
-        interrupted,
+        interrupted: interrupted !== null,
         db,
         dataDir: dbConfig.dataDir,
         flags,
         sandbox: sandbox !== null,
         defaultUniverse,
       });
+      if (summary.cancelled && interrupted) return interrupted === 'SIGINT' ? 130 : 143;
       return exitCodeForTasks(summary.tasks, strict);
     } finally {
       reporter.endProgress();
@@ -302,7 +308,15 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
       }
     }
   }
-  if (options.interrupted) reporter.log('warn', 'the run was interrupted before it finished');
+  if (summary.cancelled) {
+    const notRun = summary.cancelled.notRun;
+    reporter.log(
+      'warn',
+      `the run was ${summary.cancelled.reason}` +
+        (notRun.length > 0 ? `; not run: ${notRun.join(', ')}` : '') +
+        '; the next run picks up where it stopped',
+    );
+  } else if (options.interrupted) reporter.log('warn', 'the run was interrupted before it finished');
   reporter.notice(
     summary.status === 'failed' ? 'error' : summary.status === 'partial' ? 'warn' : 'info',
     verdictOf(summary),

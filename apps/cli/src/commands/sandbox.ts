@@ -25,7 +25,7 @@ export async function sandboxCommand(cli: CliContext, flags: Record<string, unkn
   }
   const sandbox = await startSandbox(options);
   const stopped = new Promise<void>((resolve) => {
-    cli.onInterrupt = resolve;
+    cli.onInterrupt = () => resolve();
   });
   try {
     cli.reporter.out(`FMP sandbox listening on ${sandbox.url} (Ctrl-C to stop)`);

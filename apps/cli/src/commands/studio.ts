@@ -59,7 +59,7 @@ export async function studioCommand(cli: CliContext, flags: { 'data-dir'?: unkno
       if (!served) return ExitCode.Failed;
       cli.reporter.out('Serving until Ctrl-C.');
       await new Promise<void>((resolve) => {
-        cli.onInterrupt = resolve;
+        cli.onInterrupt = () => resolve();
       });
       return ExitCode.Ok;
     }

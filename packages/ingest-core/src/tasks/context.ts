@@ -25,6 +25,11 @@ export interface TaskContext {
   failedLog: FailedLogWriter;
   onProgress?: ((event: ProgressEvent) => void) | undefined;
   secrets: readonly string[];
+  /**
+   * Aborted when the whole run must stop (cancelled by a signal, or the run lock lost), with the reason as a
+   * string. A task stops starting tickers, cancels its in-flight calls, and counts none of them as failed.
+   */
+  halt?: AbortSignal | undefined;
 }
 
 /** A task's result before it is logged; runDailySync turns it into a sync_logs row and a TaskSummary. */

@@ -62,6 +62,8 @@ export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Pro
         stop.abort(c.message, true);
         return 'done';
       }
+      // Cancelled because the run is stopping: nobody's failure.
+      if (c.aborted && stop.stopped) return 'done';
       if (options.mode === 'auto' && c.httpStatus === 402) return 'fallback';
       for (const t of tickers)
         tracker.record(t, c.outcome, { httpStatus: c.httpStatus, message: `dcf-bulk: ${c.message}` });

@@ -164,7 +164,22 @@ export class TaskStop {
     private readonly task: TaskName,
     /** What the task writes, for "could not write …". */
     private readonly writes: string,
-  ) {}
+  ) {
+    const halt = ctx.halt;
+    if (halt?.aborted) this.halted(String(halt.reason));
+    else halt?.addEventListener('abort', () => this.halted(String(halt.reason)), { once: true });
+  }
+
+  /**
+   * The run is stopping (a signal, the lock lost): no new ticker starts and in-flight calls are cancelled.
+   * Not fatal: the calls cancelled here are nobody's failure (handleTickerError skips them once stopped).
+   */
+  private halted(reason: string): void {
+    if (this.reason !== null) return;
+    this.reason = reason;
+    this.client?.abort(new Error(reason));
+    this.ctx.logger.warn('task stopping', { task: this.task, reason });
+  }
 
   get stopped(): boolean {
     return this.reason !== null;

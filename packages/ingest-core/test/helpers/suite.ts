@@ -220,6 +220,65 @@ export function defineSyncSuite(kind: BackendKind): void {
       });
     });
 
+    it('a cancel mid-prices writes what was fetched, fails that task with the reason, runs no later task, and counts no ticker as failed', async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 40);
+        const cancel = new AbortController();
+        const progress: number[] = [];
+        const logger = recordingLogger();
+        const summary = await runDailySync(
+          {
+            db: t.db,
+            fmp: () => sandboxClient(sandbox),
+            dataDir: t.dataDir,
+            clock,
+            logger,
+            signal: cancel.signal,
+            onProgress: (e) => {
+              progress.push(e.done);
+              if (e.task === 'ingest_market_data' && e.done === 8) cancel.abort('cancelled by SIGINT');
+            },
+          },
+          { ...base, tickers, concurrency: 4 },
+        );
+        expect(syncSummarySchema.parse(summary)).toEqual(summary);
+        expect(summary.status).toBe('failed');
+        expect(summary.cancelled).toEqual({ reason: 'cancelled by SIGINT', notRun: ['ingest_all_dcf'] });
+        expect(summary.tasks.map((x) => [x.taskName, x.status, x.errorMessage])).toEqual([
+          ['ingest_market_data', 'failed', 'cancelled by SIGINT'],
+        ]);
+        const counts = summary.tasks[0]!.counts;
+        expect(counts.failed).toBe(0);
+        const finished = Object.values(counts).reduce((a, b) => a + b, 0);
+        // The calls in flight when the cancel came (at most `concurrency`) may finish; no new one starts.
+        expect(finished).toBeGreaterThanOrEqual(8);
+        expect(finished).toBeLessThanOrEqual(8 + 4);
+        expect(Math.max(...progress)).toBe(finished);
+        // What was fetched is stored: every ticker counted ok has its bars.
+        expect(await priceTable(t.db)).toHaveLength(counts.ok! * WINDOW.closedSessions.length);
+        const logs = await syncLogs(t.db);
+        expect(logs.map((l) => [l.task_name, l.status, l.error_message])).toEqual([
+          ['ingest_market_data', 'failed', 'cancelled by SIGINT'],
+        ]);
+        const [open] = await t.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM sync_logs WHERE status = 'running' OR completed_at IS NULL`,
+        );
+        expect(open!.n).toBe(0);
+        expect(logs[0]!.metadata.cancelled).toBe(true);
+        expect(await readFailedLog(t.dataDir)).toEqual([]);
+        expect(
+          logger.lines.some((l) => l.message === 'task not run' && l.fields.task === 'ingest_all_dcf'),
+        ).toBe(true);
+        // The lock is free and nothing is left running: the next run goes through.
+        const next = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tickers, concurrency: 4 },
+        );
+        expect(next.status).toBe('success');
+        expect(next.cancelled).toBeUndefined();
+      });
+    });
+
     it('fails, not partial, when FMP answers 5xx to everything', async () => {
       await withDb(async (t) => {
         await writeFile(join(t.dataDir, 'russell_2000_list.csv'), syntheticTickers(30).join('\n'));
