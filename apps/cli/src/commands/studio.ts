@@ -1,12 +1,34 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
+import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@smartstock/db';
 import { resolveDatabaseConfig, secretsOf } from '../config.js';
 import { type CliContext, openDatabase } from '../context.js';
 import { ExitCode } from '../errors.js';
+
+/** A free loopback port for Studio, so its URL is known before it starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function userName(cli: CliContext): string {
+  try {
+    return cli.io.env.USER || userInfo().username || 'you';
+  } catch {
+    return 'you';
+  }
+}
 
 /** The Prisma CLI and the workspace's prisma.config.ts, when this CLI runs from the repository. */
 function locatePrisma(): { bin: string; config: string | null } | null {
@@ -63,12 +85,29 @@ export async function studioCommand(cli: CliContext, flags: { 'data-dir'?: unkno
       });
       return ExitCode.Ok;
     }
-    const args = [prisma.bin, 'studio', ...(prisma.config ? ['--config', prisma.config] : [])];
-    logger.info('starting Prisma Studio (Ctrl-C to stop)');
+    const port = await freePort();
+    // Never a browser of its own: on a machine without a desktop, Studio's `open` crashed with
+    // `spawn xdg-open ENOENT`. The URL is printed instead, with the tunnel to use from a laptop.
+    const args = [
+      prisma.bin,
+      'studio',
+      '--browser',
+      'none',
+      '--port',
+      String(port),
+      ...(prisma.config ? ['--config', prisma.config] : []),
+    ];
+    cli.reporter.out(`Prisma Studio: http://localhost:${port} (Ctrl-C to stop)`);
+    cli.reporter.out(
+      `From another machine: ssh -N -L ${port}:127.0.0.1:${port} ${userName(cli)}@${hostname()}, then open http://localhost:${port}`,
+    );
     const child = spawn(process.execPath, args, {
-      stdio: 'inherit',
+      stdio: ['ignore', 'ignore', 'inherit'],
       cwd: prisma.config ? path.dirname(prisma.config) : cli.start.startDir,
-      env: { ...cli.io.env, DATABASE_URL: url },
+      // The served embedded database runs every connection on one PGlite session: Studio's pool of
+      // prepared-statement connections interleaved there failed one load in two ("Could not load schema
+      // metadata", PostgresError 26000). One connection (max=1) keeps each statement's messages together.
+      env: { ...cli.io.env, DATABASE_URL: served ? `${url}&max=1` : url },
     });
     cli.onInterrupt = () => child.kill('SIGINT');
     const code = await new Promise<number>((resolve) => {
