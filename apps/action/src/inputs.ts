@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { MIN_SECRET_LENGTH } from '@smartstock/common';
-import { resolveTaskName, type SyncClientSettings, TASK_NAMES, type TaskName } from '@smartstock/ingest-core';
+import {
+  type RunMonitorSettings,
+  resolveTaskName,
+  type SyncClientSettings,
+  TASK_NAMES,
+  type TaskName,
+} from '@smartstock/ingest-core';
 import { z } from 'zod';
 
 /** The Action's settings after validation (GitHub does not enforce `required`, so this does). */
@@ -18,6 +24,8 @@ export interface ActionInputs {
   strict: boolean;
   fmpBaseUrl: string;
   dataDir: string;
+  /** Alerts and the dead-man's switch, handed to ingest-core's createRunMonitor as the CLI does. */
+  monitor: RunMonitorSettings;
 }
 
 export class InputError extends Error {
@@ -90,6 +98,34 @@ const schema = z.object({
     }
   }, 'must be an origin such as https://financialmodelingprep.com (no path)'),
   'data-dir': z.string().min(1),
+  'notify-urls': z.string().transform((value, ctx) => {
+    const urls = value
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const url of urls) {
+      let ok = false;
+      try {
+        ok = /^https?:$/.test(new URL(url).protocol);
+      } catch {}
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: 'must be http(s) webhook URLs, comma-separated' });
+        return z.NEVER;
+      }
+    }
+    return urls;
+  }),
+  'notify-on': z.enum(['failed', 'partial', 'always'], { error: 'must be failed, partial or always' }),
+  'ping-url': optional(
+    z.string().refine((s) => {
+      try {
+        return /^https?:$/.test(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) check URL'),
+  ),
+  'ping-style': z.enum(['healthchecks', 'cronitor'], { error: 'must be healthchecks or cronitor' }),
 });
 
 export const INPUT_DEFAULTS: Record<string, string> = {
@@ -99,10 +135,12 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   strict: 'false',
   'fmp-base-url': 'https://financialmodelingprep.com',
   'data-dir': 'data',
+  'notify-on': 'failed',
+  'ping-style': 'healthchecks',
 };
 
-/** Secret inputs are never echoed in a message, even when malformed. */
-const SECRET_INPUTS = new Set(['fmp-api-key', 'database-url']);
+/** Secret inputs are never echoed in a message, even when malformed (a webhook's path is its secret). */
+const SECRET_INPUTS = new Set(['fmp-api-key', 'database-url', 'notify-urls', 'ping-url']);
 
 /**
  * Validates the raw inputs (as `core.getInput` returns them: trimmed, '' when absent). Defaults are applied
@@ -137,6 +175,12 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
     strict: /^true$/i.test(v.strict),
     fmpBaseUrl: new URL(v['fmp-base-url']).origin,
     dataDir: path.resolve(workspace, v['data-dir']),
+    monitor: {
+      notifyUrls: v['notify-urls'],
+      notifyOn: v['notify-on'],
+      ...(v['ping-url'] ? { pingUrl: v['ping-url'] as string } : {}),
+      pingStyle: v['ping-style'],
+    },
   };
 }
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { type Logger, redactSecrets } from '@smartstock/common';
 import { createDatabase, migrate } from '@smartstock/db';
-import { createSyncClient, runDailySync, type SyncSummary } from '@smartstock/ingest-core';
+import { createRunMonitor, createSyncClient, runDailySync, type SyncSummary } from '@smartstock/ingest-core';
+import { SyncLogger } from '@smartstock/sync-logger';
 import {
   type ActionInputs,
   clientSettingsOf,
@@ -68,6 +69,12 @@ function cancelOnSignals(): { signal: AbortSignal; received: () => NodeJS.Signal
   };
 }
 
+/** The run's page on GitHub, linked from Slack and Discord alerts. */
+function githubRunUrl(): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
+  return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined;
+}
+
 /** The entrypoint: never throws; a failure sets the exit code to 1 with its reason. */
 export async function run(): Promise<void> {
   const signals = cancelOnSignals();
@@ -86,6 +93,10 @@ async function runAction(cancel: AbortSignal): Promise<void> {
   // Masked before anything else can print them, including a validation error about them.
   const secrets = secretValues({ apiKey: raw['fmp-api-key'] ?? '', databaseUrl: raw['database-url'] ?? '' });
   for (const secret of secrets) core.setSecret(secret);
+  // A webhook's or a check's URL is its credential: masked in the log like the key.
+  for (const name of ['notify-urls', 'ping-url']) {
+    for (const url of (raw[name] ?? '').split(/[\s,]+/).filter(Boolean)) core.setSecret(url);
+  }
   const redact = (text: string) => redactSecrets(text, secrets);
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   let summary: SyncSummary | null = null;
@@ -149,8 +160,10 @@ async function sync(inputs: ActionInputs, secrets: string[], cancel: AbortSignal
     }
     return database;
   });
+  const monitor = createRunMonitor(inputs.monitor, { logger, secrets, runUrl: githubRunUrl() });
   try {
-    return await core.group(`Sync: ${inputs.tasks.join(', ')}`, () =>
+    await monitor.started();
+    const summary = await core.group(`Sync: ${inputs.tasks.join(', ')}`, () =>
       runDailySync(
         {
           db,
@@ -175,6 +188,17 @@ async function sync(inputs: ActionInputs, secrets: string[], cancel: AbortSignal
         },
       ),
     );
+    // Alerts never change the outcome; what they could not deliver is logged and kept in sync_logs metadata.
+    const deliveries = await monitor.finished(summary);
+    if (deliveries.length > 0) {
+      const ids = summary.tasks.map((t) => t.syncLogId).filter((id): id is number => id !== null);
+      await new SyncLogger(db, { secrets })
+        .addMetadata(ids, { alerts: deliveries })
+        .catch((error: unknown) =>
+          logger.warn('could not record the alerts in sync_logs', { error: String(error) }),
+        );
+    }
+    return summary;
   } finally {
     await db.close();
   }

@@ -64,6 +64,36 @@ describe('inputs', () => {
     );
   });
 
+  it('reads the alert and ping inputs, with no alert and no ping by default, and never echoes a bad webhook', () => {
+    expect(parseInputs(required, '/ws').monitor).toEqual({
+      notifyUrls: [],
+      notifyOn: 'failed',
+      pingStyle: 'healthchecks',
+    });
+    const inputs = parseInputs(
+      {
+        ...required,
+        'notify-urls': 'https://hooks.slack.com/services/A/B/C, https://example.test/hook',
+        'notify-on': 'partial',
+        'ping-url': 'https://hc-ping.com/0f1e2d3c',
+        'ping-style': 'cronitor',
+      },
+      '/ws',
+    );
+    expect(inputs.monitor).toEqual({
+      notifyUrls: ['https://hooks.slack.com/services/A/B/C', 'https://example.test/hook'],
+      notifyOn: 'partial',
+      pingUrl: 'https://hc-ping.com/0f1e2d3c',
+      pingStyle: 'cronitor',
+    });
+    expect(() => parseInputs({ ...required, 'notify-urls': 'T000/B000/secret' }, '/ws')).toThrow(
+      /^input notify-urls must be http\(s\) webhook URLs, comma-separated$/,
+    );
+    expect(() => parseInputs({ ...required, 'notify-on': 'sometimes' }, '/ws')).toThrow(
+      'input notify-on must be failed, partial or always (got "sometimes")',
+    );
+  });
+
   it('refuses a missing required input, saying how to pass it', () => {
     expect(() => parseInputs({ 'database-url': required['database-url'] }, '/ws')).toThrow(
       /^input fmp-api-key is required: pass it from a secret/,

@@ -59,6 +59,28 @@ export const runArgs = {
     description: 'Smallest universe accepted from a tickers source (default 1500)',
     valueHint: 'n',
   },
+  notify: {
+    type: 'string',
+    description:
+      'Webhook to alert (Slack, Discord, or JSON to any other URL); repeatable (env SMARTSTOCK_NOTIFY_URLS, comma-separated)',
+    valueHint: 'url',
+  },
+  'notify-on': {
+    type: 'string',
+    description: 'When to alert: failed (default), partial (also partial nights) or always',
+    valueHint: 'failed|partial|always',
+  },
+  ping: {
+    type: 'string',
+    description:
+      "Dead-man's switch: URL/start at the start, URL on success, URL/fail (env SMARTSTOCK_PING_URL)",
+    valueHint: 'url',
+  },
+  'ping-style': {
+    type: 'string',
+    description: 'healthchecks (default; also Better Stack) or cronitor (/run, /complete, /fail)',
+    valueHint: 'style',
+  },
 } as const satisfies ArgsDef;
 
 export const windowArgs = {

@@ -6,6 +6,7 @@ import {
   DEFAULT_FMP_BASE_URL,
   DEFAULT_REQUESTS_PER_MINUTE,
   normalizeTicker,
+  type RunMonitorSettings,
   type SyncClientSettings,
   TICKER_SHAPE,
 } from '@smartstock/ingest-core';
@@ -180,6 +181,54 @@ export function resolveUniverseUrl(ctx: StartContext): string | undefined {
   return setting
     ? check(httpUrl, setting, "an http(s) URL of an iShares holdings CSV; unset it for iShares' own")
     : undefined;
+}
+
+export interface MonitorFlags {
+  notify?: unknown;
+  'notify-on'?: unknown;
+  ping?: unknown;
+  'ping-style'?: unknown;
+}
+
+/**
+ * Alerts and pings (`--notify`, `--notify-on`, `--ping`, `--ping-style`; env SMARTSTOCK_NOTIFY_URLS,
+ * SMARTSTOCK_PING_URL), checked here and handed to ingest-core's createRunMonitor, as the Action does.
+ * Webhook URLs carry their secret in the path: an invalid one is named by its setting, never shown.
+ */
+export function resolveMonitorSettings(ctx: StartContext, flags: MonitorFlags): RunMonitorSettings {
+  const fromFlags = (Array.isArray(flags.notify) ? flags.notify : [flags.notify]).filter(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
+  const notify: Setting | undefined = fromFlags.length
+    ? { value: fromFlags.join(','), origin: '--notify' }
+    : lookupSetting(ctx, 'SMARTSTOCK_NOTIFY_URLS');
+  const notifyUrls = notify
+    ? notify.value
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean)
+        .map((url) =>
+          check(
+            httpUrl,
+            { value: url, origin: notify.origin },
+            'http(s) webhook URLs, comma-separated',
+            true,
+          ),
+        )
+    : [];
+  const on = pick(ctx, 'notify-on', flags['notify-on']);
+  const ping = pick(ctx, 'ping', flags.ping, 'SMARTSTOCK_PING_URL');
+  const style = pick(ctx, 'ping-style', flags['ping-style']);
+  return {
+    notifyUrls,
+    ...(on
+      ? { notifyOn: check(z.enum(['failed', 'partial', 'always']), on, 'failed, partial or always') }
+      : {}),
+    ...(ping ? { pingUrl: check(httpUrl, ping, 'an http(s) check URL', true) } : {}),
+    ...(style
+      ? { pingStyle: check(z.enum(['healthchecks', 'cronitor']), style, 'healthchecks or cronitor') }
+      : {}),
+  };
 }
 
 export function resolveRequestsPerMinute(ctx: StartContext, flags: FmpFlags): number | undefined {

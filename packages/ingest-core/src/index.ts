@@ -1,3 +1,14 @@
+export {
+  createRunMonitor,
+  type Delivery,
+  messageFor,
+  oneLineSummary,
+  type RunMonitor,
+  type RunMonitorOptions,
+  type RunMonitorSettings,
+  runMonitorSettingsSchema,
+  webhookKind,
+} from './alerts.js';
 export { BatchWriter, DEFAULT_WRITES_IN_FLIGHT, type WriteCounts } from './batch-writer.js';
 export {
   addDays,

@@ -208,6 +208,22 @@ export class SyncLogger {
     this.#maxLength = max;
   }
 
+  /**
+   * Merges `fields` into the metadata of rows already written (what happened after a run ended, such as the
+   * alerts it sent), redacted like every other field. Rows whose metadata is not a JSON object are left alone.
+   */
+  async addMetadata(ids: readonly number[], fields: Record<string, unknown>): Promise<void> {
+    const clean = this.#clean(checkMetadata('fields', fields) ?? {});
+    const valid = ids.filter((id) => Number.isInteger(id));
+    if (valid.length === 0) return;
+    await this.#query(
+      'adding metadata',
+      `UPDATE sync_logs SET metadata = COALESCE(metadata, '{}'::jsonb) || $2::jsonb
+       WHERE id = ANY($1::int[]) AND (metadata IS NULL OR jsonb_typeof(metadata) = 'object')`,
+      [valid, JSON.stringify(clean)],
+    );
+  }
+
   /** Inserts a `running` row now and returns the handle that finishes it. */
   async start(taskName: string, metadata?: Record<string, unknown>): Promise<SyncRun> {
     checkTaskName(taskName);

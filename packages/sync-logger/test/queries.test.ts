@@ -51,6 +51,22 @@ describe.each(backends)('sync log queries on $name', (backend) => {
     return { logger, clock, running };
   }
 
+  it('addMetadata merges fields into finished rows, redacted, and leaves other rows alone', async () => {
+    const logger = new SyncLogger(t.db, {
+      clock: manualClock('2026-03-01T05:00:00.000Z'),
+      secrets: ['s3cr3t-key'],
+    });
+    const a = await (await logger.start('ingest_market_data', { runId: 'r1' })).succeed({ rowsUpdated: 1 });
+    const b = await (await logger.start('ingest_all_dcf')).succeed({ rowsUpdated: 1 });
+    const other = await (await logger.start('ingest_all_dcf', { runId: 'r0' })).succeed({ rowsUpdated: 1 });
+    await logger.addMetadata([a.id, b.id], { alerts: [{ ok: false, error: 'HTTP 503 for s3cr3t-key' }] });
+    const rows = await logger.getRecent(10);
+    const byId = new Map(rows.map((r) => [r.id, r.metadata]));
+    expect(byId.get(a.id)).toEqual({ runId: 'r1', alerts: [{ ok: false, error: 'HTTP 503 for ***' }] });
+    expect(byId.get(b.id)).toEqual({ alerts: [{ ok: false, error: 'HTTP 503 for ***' }] });
+    expect(byId.get(other.id)).toEqual({ runId: 'r0' });
+  });
+
   it('getHealthRows leaves runs of a few tickers out unless asked, and finds the last good run behind a failure', async () => {
     const clock = manualClock('2026-03-01T05:00:00.000Z');
     const logger = new SyncLogger(t.db, { clock });

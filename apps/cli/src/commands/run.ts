@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Database } from '@smartstock/db';
 import type { FmpClient } from '@smartstock/fmp-client';
 import {
+  createRunMonitor,
   createSyncClient,
   ISHARES_HOLDINGS_URL,
   resolveUniverseSource,
@@ -18,11 +19,13 @@ import {
   type FmpConfig,
   type FmpFlags,
   lookupSetting,
+  type MonitorFlags,
   type RunFlags,
   type RunSettings,
   resolveClientTuning,
   resolveDatabaseConfig,
   resolveFmpConfig,
+  resolveMonitorSettings,
   resolveRequestsPerMinute,
   resolveRunSettings,
   resolveUniverseUrl,
@@ -36,7 +39,7 @@ import { startBuiltInSandbox } from '../sandbox.js';
 import { databaseStatusSource, inRunOrder, serveStatus } from '../status-source.js';
 import type { TaskName } from '../tasks.js';
 
-export interface RunCommandFlags extends RunFlags, FmpFlags {
+export interface RunCommandFlags extends RunFlags, FmpFlags, MonitorFlags {
   'data-dir'?: unknown;
   sandbox?: unknown;
   strict?: unknown;
@@ -78,6 +81,7 @@ export async function runTasks(
   // Every setting is checked before anything starts, so a bad one costs nothing.
   const dbConfig = resolveDatabaseConfig(start, flags);
   const universeUrl = resolveUniverseUrl(start);
+  const monitorSettings = resolveMonitorSettings(start, flags);
   const runsUniverse = settings.tasks.includes('get_russell_2000_list');
   if (runsUniverse && settings.tickersSource) assertReadableSource(cli, settings, dbConfig.dataDir);
   let fmpConfig: FmpConfig | null = null;
@@ -143,7 +147,11 @@ export async function runTasks(
             return null;
           })
         : null;
+    // Alerts and the dead-man's switch: never change the run's outcome; what they could not deliver is logged
+    // and recorded in the run's sync_logs metadata.
+    const monitor = createRunMonitor(monitorSettings, { logger, secrets, runUrl: githubRunUrl(cli) });
     try {
+      await monitor.started();
       const { tickersSourceOrigin: _origin, ...options } = settings;
       const summary = await runDailySync(
         {
@@ -157,6 +165,15 @@ export async function runTasks(
         { ...options, runId, secrets, trigger: 'cli' },
       );
       reporter.endProgress();
+      const deliveries = await monitor.finished(summary);
+      if (deliveries.length > 0) {
+        const ids = summary.tasks.map((t) => t.syncLogId).filter((id): id is number => id !== null);
+        await new SyncLogger(db, { secrets })
+          .addMetadata(ids, { alerts: deliveries })
+          .catch((error: unknown) => {
+            logger.warn('could not record the alerts in sync_logs', { error: String(error) });
+          });
+      }
       if (typeof flags.out === 'string' && flags.out !== '') {
         await writeOutList(cli, summary, dbConfig.dataDir, flags.out);
       }
@@ -181,6 +198,12 @@ export async function runTasks(
     cli.onInterrupt = null;
     await sandbox?.stop();
   }
+}
+
+/** The GitHub Actions run page, when the CLI runs in a workflow. */
+function githubRunUrl(cli: CliContext): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = cli.io.env;
+  return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined;
 }
 
 /**
