@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,6 +139,43 @@ describe('a signal in the middle of a sync (the built CLI, embedded database)', 
       ]);
     },
   );
+
+  it('through `pnpm smartstock`, a Ctrl-C to the whole process group exits 130 with the CLI and leaves no process behind', async () => {
+    const dataDir = path.join(dir, 'pnpm');
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    const child = spawn('pnpm', ['smartstock', ...syncArgs(dataDir, '2024-05-06', '2024-05-10')], {
+      cwd: repo,
+      // Its own process group, as a terminal gives a command line: the Ctrl-C goes to every process in it.
+      detached: true,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? dir,
+        NO_COLOR: '1',
+        INIT_CWD: dir,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    child.stdout!.resume();
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      if (!sent && /prices progress \d+\/\d+/.test(stderr)) {
+        sent = true;
+        process.kill(-child.pid!, 'SIGINT');
+      }
+    });
+    // pnpm passes the CLI's end on by re-raising SIGINT on itself: a shell shows 128 + 2 = 130 either way.
+    const code = await new Promise<number | null>((resolve) =>
+      child.on('close', (c, signal) => resolve(c ?? (signal === 'SIGINT' ? 130 : null))),
+    );
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('the run was cancelled by SIGINT');
+    const left = spawnSync('ps', ['-o', 'pid=', '-g', String(child.pid)], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
+    expect((await rows(dataDir)).every((r) => r.done)).toBe(true);
+  });
 
   it("through the repository's smartstock command, a SIGTERM to the wrapper alone reaches the CLI and its exit code comes back", async () => {
     const dataDir = path.join(dir, 'wrapper');
