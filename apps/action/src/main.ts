@@ -142,52 +142,61 @@ function describeFailure(error: unknown): string {
 async function sync(inputs: ActionInputs, secrets: string[], cancel: AbortSignal): Promise<SyncSummary> {
   const runId = randomUUID();
   const logger = actionLogger(secrets, runId);
-  const db = await core.group('Connect and migrate the database', async () => {
-    const database = await createDatabase({ url: inputs.databaseUrl, dataDir: inputs.dataDir, logger });
-    try {
-      const { applied } = await migrate(database, { logger });
-      logger.info(
-        applied.length
-          ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
-          : 'schema up to date',
-        {
-          database: database.description,
-        },
-      );
-    } catch (error) {
-      await database.close();
-      throw error;
-    }
-    return database;
-  });
+  // Alerts and the dead-man's switch; a night that cannot start still pings /fail.
   const monitor = createRunMonitor(inputs.monitor, { logger, secrets, runUrl: githubRunUrl() });
+  await monitor.started();
+  const couldNotRun = async (error: unknown): Promise<never> => {
+    await monitor.couldNotRun(error instanceof Error ? error.message : String(error));
+    throw error;
+  };
+  const db = await core
+    .group('Connect and migrate the database', async () => {
+      const database = await createDatabase({ url: inputs.databaseUrl, dataDir: inputs.dataDir, logger });
+      try {
+        const { applied } = await migrate(database, { logger });
+        logger.info(
+          applied.length
+            ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
+            : 'schema up to date',
+          {
+            database: database.description,
+          },
+        );
+      } catch (error) {
+        await database.close();
+        throw error;
+      }
+      return database;
+    })
+    .catch(couldNotRun);
   try {
-    await monitor.started();
-    const summary = await core.group(`Sync: ${inputs.tasks.join(', ')}`, () =>
-      runDailySync(
-        {
-          db,
-          fmp: () => createSyncClient(clientSettingsOf(inputs), { logger }),
-          logger,
-          dataDir: inputs.dataDir,
-          onProgress: progressLogger(logger),
-          signal: cancel,
-        },
-        {
-          tasks: inputs.tasks,
-          runId,
-          secrets,
-          // The schedule's nightly run is the one a health check judges; a manual dispatch is the Action's.
-          trigger: process.env.GITHUB_EVENT_NAME === 'schedule' ? 'schedule' : 'action',
-          failureThreshold: inputs.failureThreshold,
-          ...(inputs.days !== undefined ? { days: inputs.days } : {}),
-          ...(inputs.tickersSource !== undefined ? { tickersSource: inputs.tickersSource } : {}),
-          ...(inputs.mode !== undefined ? { mode: inputs.mode } : {}),
-          ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
-          ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
-        },
-      ),
-    );
+    const summary = await core
+      .group(`Sync: ${inputs.tasks.join(', ')}`, () =>
+        runDailySync(
+          {
+            db,
+            fmp: () => createSyncClient(clientSettingsOf(inputs), { logger }),
+            logger,
+            dataDir: inputs.dataDir,
+            onProgress: progressLogger(logger),
+            signal: cancel,
+          },
+          {
+            tasks: inputs.tasks,
+            runId,
+            secrets,
+            // The schedule's nightly run is the one a health check judges; a manual dispatch is the Action's.
+            trigger: process.env.GITHUB_EVENT_NAME === 'schedule' ? 'schedule' : 'action',
+            failureThreshold: inputs.failureThreshold,
+            ...(inputs.days !== undefined ? { days: inputs.days } : {}),
+            ...(inputs.tickersSource !== undefined ? { tickersSource: inputs.tickersSource } : {}),
+            ...(inputs.mode !== undefined ? { mode: inputs.mode } : {}),
+            ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+            ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
+          },
+        ),
+      )
+      .catch(couldNotRun);
     // Alerts never change the outcome; what they could not deliver is logged and kept in sync_logs metadata.
     const deliveries = await monitor.finished(summary);
     if (deliveries.length > 0) {

@@ -115,6 +115,21 @@ describe('alerts and pings (the built CLI, embedded database, loopback webhooks)
     }
   });
 
+  it('a night that cannot open its database still pings start and /fail, without the password', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const result = await prices('2024-03-25', '2024-03-28', {
+      DATABASE_URL: `postgresql://app:pw-5e6f7a8b9c@127.0.0.1:${port}/nightly`,
+      SMARTSTOCK_PING_URL: `${base}/ping/uuid-3`,
+    });
+    expect(result.code).not.toBe(0);
+    expect(received.map((r) => r.path)).toEqual(['/ping/uuid-3/start', '/ping/uuid-3/fail']);
+    expect(received[1]!.body).toMatch(/^smartstock sync failed: /);
+    for (const r of received) expect(r.body).not.toContain('pw-5e6f7a8b9c');
+  });
+
   it('refuses a notify URL that is not http(s) with exit 2, naming the setting and not the URL', async () => {
     const result = await prices('2024-03-25', '2024-03-28', { SMARTSTOCK_NOTIFY_URLS: 'slack-token-abc123' });
     expect(result.code).toBe(2);

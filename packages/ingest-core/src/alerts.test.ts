@@ -193,6 +193,24 @@ describe('run alerts and pings, against loopback webhooks', () => {
     expect(delivery).toMatchObject({ ok: false, attempts: 3, target: `http://127.0.0.1:${port}` });
   });
 
+  it('a night that could not run pings /fail and tells each webhook why, redacted', async () => {
+    await createRunMonitor(
+      { notifyUrls: [SLACK, `${base}/generic`], pingUrl: `${base}/ping/abc` },
+      { secrets: [PASSWORD], fetch: viaLoopback },
+    ).couldNotRun(`could not connect to postgresql://u:${PASSWORD}@db/x`);
+    const byPath = (p: string) => received.find((r) => r.path.includes(p))!;
+    expect(byPath('/ping/abc/fail').body).toBe(
+      'smartstock sync failed: could not connect to postgresql://u:***@db/x',
+    );
+    expect(JSON.parse(byPath('hooks.slack.com').body)).toEqual({
+      text: 'smartstock sync failed: could not connect to postgresql://u:***@db/x',
+    });
+    expect(JSON.parse(byPath('/generic').body)).toEqual({
+      status: 'failed',
+      error: 'could not connect to postgresql://u:***@db/x',
+    });
+  });
+
   it('a cancelled run is sent once, without retries; Cronitor style uses /run, /complete and /fail', async () => {
     answer = () => 503;
     const cancelled = summaryOf('failed', {

@@ -53,6 +53,11 @@ export interface RunMonitor {
    * per webhook. A cancelled run is sent within 2 s, without retries. Never throws.
    */
   finished(summary: SyncSummary): Promise<Delivery[]>;
+  /**
+   * The night could not run at all (the database unreachable, the lock held, a migration refused): the fail
+   * ping, and one message per webhook saying why (Slack and Discord as text; others `{ status, error }`).
+   */
+  couldNotRun(reason: string): Promise<Delivery[]>;
 }
 
 const SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
@@ -99,6 +104,23 @@ export function createRunMonitor(settings: RunMonitorSettings, options: RunMonit
           const message = messageFor(url, summary, line, options.runUrl);
           sends.push(post(url, 'notify', JSON.stringify(message), 'application/json', quick));
         }
+      }
+      return Promise.all(sends);
+    },
+    async couldNotRun(reason) {
+      const line = `smartstock sync failed: ${reason}`;
+      const sends: Promise<Delivery>[] = [];
+      const pinged = ping(style.fail, line, false);
+      if (pinged) sends.push(pinged);
+      for (const url of config.notifyUrls) {
+        const kind = webhookKind(url);
+        const message =
+          kind === 'slack'
+            ? { text: line }
+            : kind === 'discord'
+              ? { content: line.slice(0, 2_000) }
+              : { status: 'failed', error: reason };
+        sends.push(post(url, 'notify', JSON.stringify(message), 'application/json', false));
       }
       return Promise.all(sends);
     },

@@ -131,8 +131,15 @@ export async function runTasks(
     cancel.abort(`cancelled by ${signal}`);
   };
 
+  // Alerts and the dead-man's switch: never change the run's outcome; what they could not deliver is logged
+  // and recorded in the run's sync_logs metadata. A night that cannot start still pings /fail.
+  const monitor = createRunMonitor(monitorSettings, { logger, secrets, runUrl: githubRunUrl(cli) });
+  await monitor.started();
   try {
-    const db = await openDatabase(cli, flags, { migrateAlways: true });
+    const db = await openDatabase(cli, flags, { migrateAlways: true }).catch(async (error: unknown) => {
+      await monitor.couldNotRun(error instanceof Error ? error.message : String(error));
+      throw error;
+    });
     // The embedded database is this process's alone while it runs: `status` from another process asks it.
     const stopServing =
       db.kind === 'embedded'
@@ -147,11 +154,7 @@ export async function runTasks(
             return null;
           })
         : null;
-    // Alerts and the dead-man's switch: never change the run's outcome; what they could not deliver is logged
-    // and recorded in the run's sync_logs metadata.
-    const monitor = createRunMonitor(monitorSettings, { logger, secrets, runUrl: githubRunUrl(cli) });
     try {
-      await monitor.started();
       const { tickersSourceOrigin: _origin, ...options } = settings;
       const summary = await runDailySync(
         {
@@ -163,7 +166,10 @@ export async function runTasks(
           signal: cancel.signal,
         },
         { ...options, runId, secrets, trigger: 'cli' },
-      );
+      ).catch(async (error: unknown) => {
+        await monitor.couldNotRun(error instanceof Error ? error.message : String(error));
+        throw error;
+      });
       reporter.endProgress();
       const deliveries = await monitor.finished(summary);
       if (deliveries.length > 0) {
