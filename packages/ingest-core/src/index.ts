@@ -92,6 +92,7 @@ export {
   DEFAULT_MIN_TICKERS,
   DROP_REASONS,
   type DropReason,
+  JUNK_LIMIT,
   normalizeTicker,
   type ParsedUniverse,
   parseUniverse,

@@ -23,6 +23,7 @@ describe('parseUniverse on iShares holdings files', () => {
         unlisted: 2,
         zero_price: 1,
         duplicate: 0,
+        junk: 0,
       },
     });
     expect(parsed.counts.kept + Object.values(parsed.counts.dropped).reduce((a, b) => a + b)).toBe(
@@ -179,6 +180,28 @@ describe('validateUniverse', () => {
     const csv = realisticHoldings(40).csv;
     expect(refusal(csv, 41).message).toMatch(/only 40 tickers after cleaning, at least 41 required/);
     expect(() => validateUniverse(parseUniverse(csv), { minTickers: 40 })).not.toThrow();
+  });
+
+  it('drops and counts the junk rows of a published list (placeholders, escrow CUSIPs, futures) and keeps the members', () => {
+    const members = syntheticTickers(1953);
+    const list = `\uFEFFSymbol\r\n${[...members.slice(0, 900), '--', 'P5N994', ...members.slice(900), 'RTYZ5', members[0]].join('\r\n')}\r\n`;
+    const parsed = parseUniverse(list);
+    expect(parsed.format).toBe('csv-column');
+    expect(parsed.entries).toHaveLength(1953);
+    expect(parsed.counts).toMatchObject({ read: 1957, kept: 1953, dropped: { junk: 3, duplicate: 1 } });
+    expect(() => validateUniverse(parsed)).not.toThrow();
+  });
+
+  it('refuses a list whose junk is more than 2% of its rows, saying so', () => {
+    const members = syntheticTickers(1600);
+    const futures = Array.from({ length: 40 }, (_, i) => `ES${'HMUZ'[i % 4]}${i % 10}`);
+    const error = refusal(`Ticker\n${[...members, ...futures].join('\n')}\n`);
+    expect(error.message).toMatch(
+      /40 of 1640 rows are not tickers \(placeholders, escrow CUSIPs, futures\), more than 2%/,
+    );
+    expect(() =>
+      validateUniverse(parseUniverse(`Ticker\n${[...members, ...futures.slice(0, 32)].join('\n')}\n`)),
+    ).not.toThrow();
   });
 
   it('refuses an empty source', () => {

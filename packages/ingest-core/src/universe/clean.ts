@@ -20,7 +20,8 @@ export type DropReason =
   | 'rights'
   | 'unlisted'
   | 'zero_price'
-  | 'duplicate';
+  | 'duplicate'
+  | 'junk';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'blank',
@@ -32,6 +33,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'unlisted',
   'zero_price',
   'duplicate',
+  'junk',
 ];
 
 export type UniverseFormat = 'ishares' | 'csv-column' | 'plain';
@@ -64,6 +66,14 @@ export const TICKER_SHAPE = /^[A-Z]{1,5}(-[A-Z]{1,2})?$/;
 
 const UNLISTED_EXCHANGE = /no market|unlisted|non-nms|nnqs|\botc\b|pink|grey market/i;
 const ESCROW_TICKER = /^(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}$/;
+/**
+ * Rows that published ticker lists carry beside the members: placeholders (`--`), escrow CUSIPs (`P5N994`)
+ * and index futures (`RTYZ5`: a root, a month code and a year digit). Dropped and counted as `junk`; a list is
+ * refused only when they are more than JUNK_LIMIT of its rows.
+ */
+const JUNK_TICKER = /^(?:-{2,}|[A-Z]{1,3}[FGHJKMNQUVXZ]\d{1,2})$/;
+/** The share of a list's rows that may be junk before the list is refused as a whole. */
+export const JUNK_LIMIT = 0.02;
 const CVR_NAME = /\bCVR\b|CONTINGENT VALUE/i;
 const MONTHS: Record<string, string> = {
   jan: '01',
@@ -240,6 +250,8 @@ export function parseUniverse(text: string, options: CleanOptions = {}): ParsedU
     if (rawTicker === '') out.drop('blank');
     else if (rawTicker === '-') out.drop('no_ticker');
     else if (/\s/u.test(rawTicker)) out.drop('rights');
+    else if (JUNK_TICKER.test(rawTicker.toUpperCase()) || ESCROW_TICKER.test(rawTicker.toUpperCase()))
+      out.drop('junk');
     else
       out.keep(rawTicker, {
         name: nameCol >= 0 ? orNull(r[nameCol]) : null,
@@ -291,6 +303,13 @@ export function validateUniverse(parsed: ParsedUniverse, options: ValidateOption
     problems.push(
       `${bad.length} of ${parsed.entries.length} tickers have an invalid shape${shapeHint(bad)}, e.g. ${examples}` +
         ' (expected 1-5 capital letters, optionally a dash and a share class, like BRK-B)',
+    );
+  }
+  const junk = parsed.counts.dropped.junk ?? 0;
+  if (junk > JUNK_LIMIT * parsed.counts.read) {
+    problems.push(
+      `${junk} of ${parsed.counts.read} rows are not tickers (placeholders, escrow CUSIPs, futures), more than ` +
+        `${JUNK_LIMIT * 100}%: is this the right file?`,
     );
   }
   if (parsed.entries.length < minTickers) {
