@@ -41,4 +41,19 @@ describe('parseCsv', () => {
       ['1', '2'],
     ]);
   });
+
+  it('accepts LF, CRLF and lone CR record ends', () => {
+    expect(parseCsv('x,y\r\n1,2\r3,4\n5,6').records).toEqual([
+      ['x', 'y'],
+      ['1', '2'],
+      ['3', '4'],
+      ['5', '6'],
+    ]);
+  });
+
+  it("returns iShares' multi-line quoted footer as one one-column record", () => {
+    const { records } = parseCsv('h1,h2\n"1","2"\n"Disclaimer line one,\nline “two” ®\n\nend"\n');
+    expect(records).toHaveLength(3);
+    expect(records[2]).toEqual(['Disclaimer line one,\nline “two” ®\n\nend']);
+  });
 });

@@ -1,36 +1,27 @@
 export {
   createRunMonitor,
   type Delivery,
-  messageFor,
   oneLineSummary,
   type RunMonitor,
   type RunMonitorOptions,
   type RunMonitorSettings,
   runMonitorSettingsSchema,
-  webhookKind,
 } from './alerts.js';
-export { BatchWriter, DEFAULT_WRITES_IN_FLIGHT, type WriteCounts } from './batch-writer.js';
+export { BatchWriter, type WriteCounts } from './batch-writer.js';
 export {
   addDays,
   closeHour,
-  dayOfWeek,
-  EARLY_CLOSE_HOUR,
-  easterSunday,
   explicitWindow,
   hasSessionClosed,
   holidayName,
   isEarlyClose,
   isSession,
-  isValidIsoDate,
   lastNDaysWindow,
   NEW_YORK_TIME_ZONE,
   newYorkDate,
   newYorkTime,
   nyseHolidays,
-  parseIsoDate,
   previousSession,
-  REGULAR_CLOSE_HOUR,
-  SPECIAL_CLOSURES,
   type SyncWindow,
   sessionsBetween,
 } from './calendar.js';
@@ -44,14 +35,12 @@ export {
 export { type Logger, noopLogger } from './logger.js';
 export { createRunId } from './run-id.js';
 export {
-  OUTCOMES,
   type Outcome,
   resolveTaskName,
   SUMMARY_FAILURES_LIMIT,
   SUMMARY_SCHEMA_VERSION,
   type SyncSummary,
   syncSummarySchema,
-  TASK_ALIASES,
   TASK_NAMES,
   type TaskFailure,
   type TaskName,
@@ -61,7 +50,6 @@ export {
 } from './summary.js';
 export {
   DEFAULTS as SYNC_DEFAULTS,
-  EARLIEST_DATE,
   type RunScope,
   runDailySync,
   type SyncDeps,
@@ -75,15 +63,13 @@ export {
   syncClientOptions,
   syncClientSettingsSchema,
 } from './sync-client.js';
-export { BACKFILL_CHUNK_YEARS, type Chunk, chunkWindow } from './tasks/chunks.js';
+export { chunkWindow } from './tasks/chunks.js';
 export type { ProgressEvent } from './tasks/context.js';
 export { type PricesMode, SPLIT_TOLERANCE, type SplitRecord } from './tasks/prices.js';
-export { decideStatus, type StatusInput } from './tasks/status.js';
+export type { StatusInput } from './tasks/status.js';
 export {
   CLEAN_LIST_FILE,
-  DEFAULT_SOURCE_FILES,
   ISHARES_HOLDINGS_URL,
-  readCleanList,
   resolveUniverseSource,
 } from './tasks/universe.js';
 export { CLASS_LOOKALIKES, CLASS_TICKER_OVERRIDES } from './universe/classes.js';
@@ -103,4 +89,3 @@ export {
   type ValidateOptions,
   validateUniverse,
 } from './universe/clean.js';
-export { parseCsv } from './universe/csv.js';

@@ -1,6 +1,7 @@
+// One CSV reader for the whole pipeline (RFC 4180: quoted commas and line breaks, BOM, CRLF or lone CR).
+import { parseCsv } from '@smartstock/fmp-client';
 import { IngestError } from '../errors.js';
 import { CLASS_TICKER_OVERRIDES } from './classes.js';
-import { parseCsv } from './csv.js';
 
 /** One ticker of the universe (structurally the db package's UniverseEntry). */
 export interface UniverseEntry {
@@ -187,7 +188,8 @@ function findColumn(header: string[], ...names: string[]): number {
  */
 export function parseUniverse(text: string, options: CleanOptions = {}): ParsedUniverse {
   const overrides = options.classOverrides ?? CLASS_TICKER_OVERRIDES;
-  const records = parseCsv(text);
+  // A file cut short inside a quoted cell loses only that last record (the footer, in a holdings file).
+  const { records } = parseCsv(text);
   const out = new Collector(overrides);
 
   const headerIndex = records.findIndex(
