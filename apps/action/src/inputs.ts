@@ -1,9 +1,14 @@
 import path from 'node:path';
 import { MIN_SECRET_LENGTH } from '@smartstock/common';
 import {
+  DEFAULT_FMP_BASE_URL,
+  DEFAULT_REQUESTS_PER_MINUTE,
   type RunMonitorSettings,
   resolveTaskName,
+  SYNC_DEFAULTS,
+  SYNC_SETTING,
   type SyncClientSettings,
+  type SyncOptions,
   TASK_NAMES,
   type TaskName,
 } from '@smartstock/ingest-core';
@@ -34,12 +39,8 @@ export class InputError extends Error {
 }
 
 const optional = (s: z.ZodType) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
-const whole = (min: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`));
+const wholeText = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
+const whole = (min: number) => wholeText.pipe(z.number().int().min(min, `must be at least ${min}`));
 
 const schema = z.object({
   'fmp-api-key': z
@@ -78,16 +79,18 @@ const schema = z.object({
     }
     return TASK_NAMES.filter((t) => out.has(t));
   }),
-  days: optional(whole(1)),
+  // The run's settings: text to numbers here, then ingest-core's rule for each (the CLI pipes into the same).
+  days: optional(wholeText.pipe(SYNC_SETTING.days)),
   'tickers-source': optional(z.string()),
-  mode: optional(z.enum(['per-symbol', 'bulk', 'auto'], { error: 'must be per-symbol, bulk or auto' })),
-  concurrency: optional(whole(1)),
+  mode: optional(SYNC_SETTING.mode),
+  concurrency: optional(wholeText.pipe(SYNC_SETTING.concurrency)),
   'requests-per-minute': whole(0),
   'failure-threshold': z
     .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'must be a fraction between 0 and 1, e.g. 0.05')
-    .transform(Number),
-  'min-tickers': optional(whole(1)),
+    .regex(/^(\d+(\.\d+)?|\.\d+)$/, 'must be a fraction between 0 and 1, e.g. 0.05')
+    .transform(Number)
+    .pipe(SYNC_SETTING.failureThreshold),
+  'min-tickers': optional(wholeText.pipe(SYNC_SETTING.minTickers)),
   strict: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
   'fmp-base-url': z.string().refine((s) => {
     try {
@@ -130,10 +133,10 @@ const schema = z.object({
 
 export const INPUT_DEFAULTS: Record<string, string> = {
   tasks: 'tickers,prices,dcf',
-  'requests-per-minute': '300',
-  'failure-threshold': '0.05',
+  'requests-per-minute': String(DEFAULT_REQUESTS_PER_MINUTE),
+  'failure-threshold': String(SYNC_DEFAULTS.failureThreshold),
   strict: 'false',
-  'fmp-base-url': 'https://financialmodelingprep.com',
+  'fmp-base-url': DEFAULT_FMP_BASE_URL,
   'data-dir': 'data',
   'notify-on': 'failed',
   'ping-style': 'healthchecks',
@@ -206,5 +209,23 @@ export function clientSettingsOf(inputs: ActionInputs): SyncClientSettings {
     baseUrl: inputs.fmpBaseUrl,
     requestsPerMinute: inputs.requestsPerMinute,
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+  };
+}
+
+/** The run's options from the inputs, as runDailySync takes them (the CLI's runOptionsOf builds the same). */
+export function runOptionsOf(
+  inputs: ActionInputs,
+): Pick<
+  SyncOptions,
+  'tasks' | 'failureThreshold' | 'days' | 'tickersSource' | 'mode' | 'concurrency' | 'minTickers'
+> {
+  return {
+    tasks: inputs.tasks,
+    failureThreshold: inputs.failureThreshold,
+    ...(inputs.days !== undefined ? { days: inputs.days } : {}),
+    ...(inputs.tickersSource !== undefined ? { tickersSource: inputs.tickersSource } : {}),
+    ...(inputs.mode !== undefined ? { mode: inputs.mode } : {}),
+    ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+    ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
   };
 }

@@ -11,6 +11,7 @@ import {
   INPUT_NAMES,
   InputError,
   parseInputs,
+  runOptionsOf,
   secretValues,
 } from './inputs.js';
 import { writeJobSummary } from './summary.js';
@@ -182,17 +183,11 @@ async function sync(inputs: ActionInputs, secrets: string[], cancel: AbortSignal
             signal: cancel,
           },
           {
-            tasks: inputs.tasks,
+            ...runOptionsOf(inputs),
             runId,
             secrets,
             // The schedule's nightly run is the one a health check judges; a manual dispatch is the Action's.
             trigger: process.env.GITHUB_EVENT_NAME === 'schedule' ? 'schedule' : 'action',
-            failureThreshold: inputs.failureThreshold,
-            ...(inputs.days !== undefined ? { days: inputs.days } : {}),
-            ...(inputs.tickersSource !== undefined ? { tickersSource: inputs.tickersSource } : {}),
-            ...(inputs.mode !== undefined ? { mode: inputs.mode } : {}),
-            ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
-            ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
           },
         ),
       )

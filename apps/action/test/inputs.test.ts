@@ -6,7 +6,14 @@ import {
 } from '@smartstock/cli';
 import { syncClientOptions } from '@smartstock/ingest-core';
 import { describe, expect, it } from 'vitest';
-import { clientSettingsOf, INPUT_DEFAULTS, INPUT_NAMES, parseInputs, secretValues } from '../src/inputs.js';
+import {
+  clientSettingsOf,
+  INPUT_DEFAULTS,
+  INPUT_NAMES,
+  parseInputs,
+  runOptionsOf,
+  secretValues,
+} from '../src/inputs.js';
 
 const required = {
   'fmp-api-key': 'k3y-value',
@@ -121,7 +128,9 @@ describe('inputs', () => {
     expect(() => parseInputs({ ...required, strict: 'yes' }, '/ws')).toThrow(
       /input strict must be true or false/,
     );
-    expect(() => parseInputs({ ...required, mode: 'fast' }, '/ws')).toThrow(/input mode must be per-symbol/);
+    expect(() => parseInputs({ ...required, mode: 'fast' }, '/ws')).toThrow(
+      /input mode must be one of per-symbol/,
+    );
     expect(() => parseInputs({ ...required, 'fmp-base-url': 'https://x.test/stable' }, '/ws')).toThrow(
       /input fmp-base-url must be an origin/,
     );
@@ -189,6 +198,52 @@ describe('the Action and the CLI, given the same settings', () => {
         resolveRunSettings(ctx, c.flags, ['ingest_market_data']),
       );
       expect(syncClientOptions(cli)).toEqual(syncClientOptions(clientSettingsOf(action)));
+    });
+  }
+
+  const runCases: { name: string; inputs: Record<string, string>; flags: Record<string, string> }[] = [
+    { name: 'defaults', inputs: {}, flags: {} },
+    {
+      name: 'a 10-day window in bulk mode, 8 workers, 10% failures allowed, a 500-ticker minimum',
+      inputs: {
+        days: '10',
+        mode: 'bulk',
+        concurrency: '8',
+        'failure-threshold': '0.1',
+        'min-tickers': '500',
+      },
+      flags: { days: '10', mode: 'bulk', concurrency: '8', 'failure-threshold': '0.1', 'min-tickers': '500' },
+    },
+  ];
+  for (const c of runCases) {
+    it(`build the same run options: ${c.name}`, () => {
+      const action = parseInputs(
+        { 'fmp-api-key': key, 'database-url': 'postgresql://u@h/db', ...c.inputs },
+        '/ws',
+      );
+      const { tickersSourceOrigin: _origin, ...cli } = resolveRunSettings(
+        loadStartContext({}, '/nowhere'),
+        c.flags,
+        ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'],
+      );
+      expect(cli).toEqual(runOptionsOf(action));
+    });
+  }
+
+  for (const [input, flag, value] of [
+    ['concurrency', 'concurrency', '0'],
+    ['concurrency', 'concurrency', '1001'],
+    ['failure-threshold', 'failure-threshold', '1.5'],
+    ['min-tickers', 'min-tickers', '0'],
+    ['mode', 'mode', 'fast'],
+  ] as const) {
+    it(`both refuse ${input} ${value} by the same rule`, () => {
+      expect(() =>
+        parseInputs({ 'fmp-api-key': key, 'database-url': 'postgresql://u@h/db', [input]: value }, '/ws'),
+      ).toThrow(new RegExp(`input ${input} .*\\(got "${value}"\\)`));
+      expect(() => resolveRunSettings(loadStartContext({}, '/nowhere'), { [flag]: value }, [])).toThrow(
+        new RegExp(`--${flag} must be .*\\(got "${value}"\\)`),
+      );
     });
   }
 });

@@ -7,6 +7,8 @@ import {
   DEFAULT_REQUESTS_PER_MINUTE,
   normalizeTicker,
   type RunMonitorSettings,
+  SYNC_DEFAULTS,
+  SYNC_SETTING,
   type SyncClientSettings,
   TICKER_SHAPE,
 } from '@smartstock/ingest-core';
@@ -16,7 +18,7 @@ import { parseTaskList, type TaskName } from './tasks.js';
 
 // The FMP origin and Starter's budget are ingest-core's (shared with the Action through createSyncClient).
 export { DEFAULT_FMP_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE };
-export const DEFAULT_FAILURE_THRESHOLD = 0.05;
+export const DEFAULT_FAILURE_THRESHOLD = SYNC_DEFAULTS.failureThreshold;
 
 /** Where the command was started, its environment and the `.env` file found there. */
 export interface StartContext {
@@ -80,11 +82,19 @@ const wholeNumber = z
   .transform((s) => Number(s));
 const positiveInt = wholeNumber.pipe(z.number().int().min(1).max(1_000_000));
 const nonNegativeInt = wholeNumber.pipe(z.number().int().min(0).max(86_400_000));
-const fraction = z
+/** Text to a number, then ingest-core's rule for the setting (its limits are owned there, once). */
+const decimal = z
   .string()
-  .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/)
-  .transform((s) => Number(s))
-  .pipe(z.number().min(0).max(1));
+  .regex(/^(\d+(\.\d+)?|\.\d+)$/)
+  .transform((s) => Number(s));
+const runSetting = {
+  days: wholeNumber.pipe(SYNC_SETTING.days),
+  mode: SYNC_SETTING.mode,
+  concurrency: wholeNumber.pipe(SYNC_SETTING.concurrency),
+  dcfConcurrency: wholeNumber.pipe(SYNC_SETTING.dcfConcurrency),
+  failureThreshold: decimal.pipe(SYNC_SETTING.failureThreshold),
+  minTickers: wholeNumber.pipe(SYNC_SETTING.minTickers),
+};
 const isoDate = z.iso.date().refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)));
 /** `new URL()` without the exception: zod runs a refinement even after `z.url()` failed, so it must not throw. */
 export function parseUrl(text: string): URL | null {
@@ -326,8 +336,7 @@ export function resolveRunSettings(
   const from = str('from');
   const to = str('to');
   if (days && (from || to)) throw new ConfigError('use either --days or --from/--to, not both');
-  if (days)
-    settings.days = check(positiveInt, days, 'a positive whole number of calendar days, e.g. --days 5');
+  if (days) settings.days = check(runSetting.days, days, 'a whole number of calendar days, e.g. --days 5');
   if (to && !from) throw new ConfigError('--to needs --from (e.g. --from 2024-01-01 --to 2024-12-31)');
   if (from) settings.from = check(isoDate, from, 'a date in YYYY-MM-DD form');
   if (to) settings.to = check(isoDate, to, 'a date in YYYY-MM-DD form');
@@ -335,18 +344,28 @@ export function resolveRunSettings(
     throw new ConfigError(`--from (${settings.from}) is after --to (${settings.to})`);
   }
   const mode = str('mode');
-  if (mode)
-    settings.mode = check(z.enum(['per-symbol', 'bulk', 'auto']), mode, 'one of per-symbol, bulk, auto');
+  if (mode) settings.mode = check(runSetting.mode, mode, 'one of per-symbol, bulk, auto');
   const concurrency = str('concurrency');
-  if (concurrency) settings.concurrency = check(positiveInt, concurrency, 'a positive whole number');
+  if (concurrency)
+    settings.concurrency = check(runSetting.concurrency, concurrency, 'a whole number from 1 to 1000');
   const dcfConcurrency = str('dcf-concurrency');
-  if (dcfConcurrency) settings.dcfConcurrency = check(positiveInt, dcfConcurrency, 'a positive whole number');
+  if (dcfConcurrency) {
+    settings.dcfConcurrency = check(
+      runSetting.dcfConcurrency,
+      dcfConcurrency,
+      'a whole number from 1 to 1000',
+    );
+  }
   const threshold = str('failure-threshold');
   if (threshold) {
-    settings.failureThreshold = check(fraction, threshold, 'a fraction between 0 and 1, e.g. 0.05 for 5%');
+    settings.failureThreshold = check(
+      runSetting.failureThreshold,
+      threshold,
+      'a fraction between 0 and 1, e.g. 0.05 for 5%',
+    );
   }
   const minTickers = str('min-tickers');
-  if (minTickers) settings.minTickers = check(positiveInt, minTickers, 'a positive whole number');
+  if (minTickers) settings.minTickers = check(runSetting.minTickers, minTickers, 'a positive whole number');
   return settings;
 }
 

@@ -521,7 +521,7 @@ describe('usage and configuration errors (the built CLI)', () => {
     expect((await run(['synk'])).code).toBe(2);
     const bad = await run(['sync', '--days', 'many'], { FMP_API_KEY: 'k' });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--days must be a positive whole number');
+    expect(bad.stderr).toContain('--days must be a whole number of calendar days');
   });
 
   it('prints help with the commands and exit codes', async () => {

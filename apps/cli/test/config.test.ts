@@ -103,7 +103,7 @@ describe('validation', () => {
 
   it('names the flag and the bad value of a malformed number', () => {
     expect(() => resolveRunSettings(ctx(), { days: 'five' }, [])).toThrow(
-      '--days must be a positive whole number',
+      '--days must be a whole number of calendar days',
     );
     expect(() => resolveRunSettings(ctx(), { concurrency: '0' }, [])).toThrow(
       /--concurrency must be .* \(got "0"\)/,

@@ -35,6 +35,14 @@ export {
 export { type Logger, noopLogger } from './logger.js';
 export { createRunId } from './run-id.js';
 export {
+  DEFAULTS as SYNC_DEFAULTS,
+  PRICES_MODES,
+  type PricesMode,
+  SYNC_SETTING,
+  type SyncRunSettings,
+  syncRunSettingsSchema,
+} from './settings.js';
+export {
   type Outcome,
   resolveTaskName,
   SUMMARY_FAILURES_LIMIT,
@@ -49,7 +57,6 @@ export {
   taskSummarySchema,
 } from './summary.js';
 export {
-  DEFAULTS as SYNC_DEFAULTS,
   type RunScope,
   runDailySync,
   type SyncDeps,
@@ -65,7 +72,7 @@ export {
 } from './sync-client.js';
 export { chunkWindow } from './tasks/chunks.js';
 export type { ProgressEvent } from './tasks/context.js';
-export { type PricesMode, SPLIT_TOLERANCE, type SplitRecord } from './tasks/prices.js';
+export { SPLIT_TOLERANCE, type SplitRecord } from './tasks/prices.js';
 export type { StatusInput } from './tasks/status.js';
 export {
   CLEAN_LIST_FILE,

@@ -1,7 +1,7 @@
 import type { Logger } from '@smartstock/common';
 import { createFmpClient, type FmpClient, type FmpClientOptions } from '@smartstock/fmp-client';
 import { z } from 'zod';
-import { DEFAULTS } from './sync.js';
+import { DEFAULTS, SYNC_SETTING } from './settings.js';
 
 /** FMP's origin: the client adds `/stable/...`. */
 export const DEFAULT_FMP_BASE_URL = 'https://financialmodelingprep.com';
@@ -27,8 +27,8 @@ export const syncClientSettingsSchema = z.object({
   /** Request starts allowed per rolling minute; 0 = no client-side budget. */
   requestsPerMinute: wholeAtLeast(0).default(DEFAULT_REQUESTS_PER_MINUTE),
   /** Price workers of the sync (the client keeps as many calls in flight as the busier task needs). */
-  concurrency: wholeAtLeast(1).default(DEFAULTS.concurrency),
-  dcfConcurrency: wholeAtLeast(1).default(DEFAULTS.dcfConcurrency),
+  concurrency: SYNC_SETTING.concurrency.default(DEFAULTS.concurrency),
+  dcfConcurrency: SYNC_SETTING.dcfConcurrency.default(DEFAULTS.dcfConcurrency),
   retryBaseMs: wholeAtLeast(0).optional(),
   rateLimitPauseMs: wholeAtLeast(0).optional(),
   timeoutMs: wholeAtLeast(1).optional(),

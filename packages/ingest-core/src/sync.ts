@@ -2,18 +2,12 @@ import { join } from 'node:path';
 import { type Database, tryAcquireRunLock } from '@smartstock/db';
 import type { FmpClient } from '@smartstock/fmp-client';
 import { SyncLogger, type SyncRun } from '@smartstock/sync-logger';
-import {
-  explicitWindow,
-  isValidIsoDate,
-  lastNDaysWindow,
-  newYorkDate,
-  parseIsoDate,
-  type SyncWindow,
-} from './calendar.js';
+import { explicitWindow, lastNDaysWindow, newYorkDate, parseIsoDate, type SyncWindow } from './calendar.js';
 import { IngestError } from './errors.js';
 import { createFailedLogWriter, FAILED_LOG_FILE, scrub } from './failed-log.js';
 import { type Logger, noopLogger, withFields } from './logger.js';
 import { createRunId } from './run-id.js';
+import { DEFAULTS, EARLIEST_DATE, type PricesMode, settingsProblem } from './settings.js';
 import {
   resolveTaskName,
   SUMMARY_SCHEMA_VERSION,
@@ -25,7 +19,7 @@ import {
 } from './summary.js';
 import type { ProgressEvent, TaskContext, TaskResult } from './tasks/context.js';
 import { runDcfTask } from './tasks/dcf.js';
-import { type PricesMode, runPricesTask } from './tasks/prices.js';
+import { runPricesTask } from './tasks/prices.js';
 import { loadUniverse, runUniverseTask } from './tasks/universe.js';
 import { normalizeTicker } from './universe/clean.js';
 
@@ -108,27 +102,10 @@ function scopeOf(taskName: TaskName, plan: Plan, trigger: string): RunScope {
   };
 }
 
-export const DEFAULTS = Object.freeze({
-  days: 5,
-  mode: 'per-symbol' as PricesMode,
-  concurrency: 50,
-  dcfConcurrency: 10,
-  failureThreshold: 0.05,
-  minTickers: 1500,
-});
-
-/** Earliest date a window may reach (FMP's history starts in the 1980s; older is a typo). */
-export const EARLIEST_DATE = '1970-01-01';
 const EXPLICIT_TICKER = /^[A-Z0-9^][A-Z0-9.\-^]{0,19}$/;
 
 function invalid(message: string): IngestError {
   return new IngestError('INVALID_OPTIONS', message);
-}
-
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1) throw invalid(`invalid ${name} ${v}: expected a whole number >= 1`);
-  return v;
 }
 
 interface Plan {
@@ -145,6 +122,8 @@ interface Plan {
 
 /** Validates options before anything runs, with a message naming the bad value. */
 export function planSync(options: SyncOptions, now: Date): Plan {
+  const problem = settingsProblem(definedOnly(options));
+  if (problem !== null) throw invalid(problem);
   let tasks: TaskName[] = [...TASK_NAMES];
   if (options.tasks !== undefined) {
     const resolved = options.tasks.map((t) => {
@@ -187,8 +166,6 @@ export function planSync(options: SyncOptions, now: Date): Plan {
       ['from', options.from],
       ['to', to],
     ] as const) {
-      if (!isValidIsoDate(d)) throw invalid(`invalid ${name} date "${d}": expected YYYY-MM-DD`);
-      if (d < EARLIEST_DATE) throw invalid(`invalid ${name} date ${d}: earlier than ${EARLIEST_DATE}`);
       if (d > today) throw invalid(`invalid ${name} date ${d}: after today (${today}, New York)`);
     }
     if (options.from > to) throw invalid(`invalid window: from ${options.from} is after to ${to}`);
@@ -196,8 +173,6 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     backfill = true;
   } else {
     const days = options.days ?? DEFAULTS.days;
-    if (!Number.isInteger(days) || days < 0)
-      throw invalid(`invalid days ${days}: expected a whole number >= 0`);
     // Checked before the window is built, so an absurd count fails at once instead of walking centuries.
     const maxDays = Math.round((parseIsoDate(today) - parseIsoDate(EARLIEST_DATE)) / 86_400_000);
     if (days > maxDays) {
@@ -207,24 +182,22 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     }
     window = lastNDaysWindow(days, now);
   }
-  const mode = options.mode ?? DEFAULTS.mode;
-  if (!['per-symbol', 'bulk', 'auto'].includes(mode))
-    throw invalid(`invalid mode "${mode}": expected per-symbol, bulk or auto`);
-  const failureThreshold = options.failureThreshold ?? DEFAULTS.failureThreshold;
-  if (!(failureThreshold >= 0 && failureThreshold <= 1)) {
-    throw invalid(`invalid failureThreshold ${failureThreshold}: expected a fraction between 0 and 1`);
-  }
   return {
     tasks,
     tickers,
     window,
     backfill,
-    mode,
-    concurrency: positiveInt('concurrency', options.concurrency, DEFAULTS.concurrency),
-    dcfConcurrency: positiveInt('dcfConcurrency', options.dcfConcurrency, DEFAULTS.dcfConcurrency),
-    failureThreshold,
-    minTickers: positiveInt('minTickers', options.minTickers, DEFAULTS.minTickers),
+    mode: options.mode ?? DEFAULTS.mode,
+    concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    dcfConcurrency: options.dcfConcurrency ?? DEFAULTS.dcfConcurrency,
+    failureThreshold: options.failureThreshold ?? DEFAULTS.failureThreshold,
+    minTickers: options.minTickers ?? DEFAULTS.minTickers,
   };
+}
+
+/** The options a caller set: `{ days: undefined }` means the default, as in the rest of the API. */
+function definedOnly(options: SyncOptions): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 function seconds(from: Date, to: Date): number {

@@ -21,7 +21,9 @@ export const PRICE_SOURCE = 'fmp';
 /** Relative difference between a stored and a fresh close that counts as a restatement (a split). */
 export const SPLIT_TOLERANCE = 0.005;
 
-export type PricesMode = 'per-symbol' | 'bulk' | 'auto';
+export type { PricesMode } from '../settings.js';
+
+import type { PricesMode } from '../settings.js';
 
 export interface PricesTaskOptions {
   tickers: readonly string[];

@@ -1,6 +1,7 @@
 // One CSV reader for the whole pipeline (RFC 4180: quoted commas and line breaks, BOM, CRLF or lone CR).
 import { parseCsv } from '@smartstock/fmp-client';
 import { IngestError } from '../errors.js';
+import { DEFAULTS } from '../settings.js';
 import { CLASS_TICKER_OVERRIDES } from './classes.js';
 
 /** One ticker of the universe (structurally the db package's UniverseEntry). */
@@ -270,7 +271,7 @@ export interface ValidateOptions {
   minTickers?: number | undefined;
 }
 
-export const DEFAULT_MIN_TICKERS = 1500;
+export const DEFAULT_MIN_TICKERS = DEFAULTS.minTickers;
 
 function shapeHint(bad: string[]): string {
   const sedol = bad.filter((t) => /^[0-9B-DF-HJ-NP-TV-Z]{6}\d$/.test(t)).length;
