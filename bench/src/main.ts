@@ -9,7 +9,13 @@ import { parseArgs } from 'node:util';
 import { redactUrl } from './databases.js';
 import { progress } from './log.js';
 import { emptyResult, formatTable, type ScenarioResult } from './report.js';
-import { backfillMemory, bulk, latencyBound, rateLimited } from './scenarios/pipeline.js';
+import {
+  misconfiguredBudget,
+  productionEnvelope,
+  sharedBudget,
+  sharedBudgetWithIntruder,
+} from './scenarios/budget.js';
+import { backfillMemory, bulk, rateLimited } from './scenarios/pipeline.js';
 import { dbUpsert } from './scenarios/upsert.js';
 
 interface Scenario {
@@ -21,7 +27,11 @@ interface Scenario {
 
 export const SCENARIOS: Scenario[] = [
   { name: 'rate-limited', expect: '~3.5 min', run: rateLimited },
-  { name: 'latency-bound', expect: '~30 s', run: latencyBound },
+  { name: 'latency-bound', expect: '~2.7 min', run: () => productionEnvelope(200) },
+  { name: 'latency-bound-1s', expect: '~2.7 min', run: () => productionEnvelope(1000) },
+  { name: 'shared-budget', expect: '~3.5 min', run: sharedBudget },
+  { name: 'shared-budget-with-intruder', expect: '~3 min', run: sharedBudgetWithIntruder },
+  { name: 'misconfigured-budget', expect: '~3.5 min', run: misconfiguredBudget },
   { name: 'bulk', expect: '~30 s', run: bulk },
   { name: 'db-upsert-postgres', expect: '~2 min', run: () => dbUpsert('postgres') },
   { name: 'db-upsert-embedded', expect: '~4 min', run: () => dbUpsert('embedded') },

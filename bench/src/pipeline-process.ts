@@ -36,6 +36,8 @@ async function run(config: PipelineRunConfig): Promise<PipelineRunResult> {
       baseUrl: config.fmp.baseUrl,
       rateLimit: config.fmp.rateLimit,
       maxConcurrent: config.fmp.maxConcurrent,
+      ...(config.fmp.budget ? { budget: config.fmp.budget } : {}),
+      ...(config.fmp.adaptiveRate !== undefined ? { adaptiveRate: config.fmp.adaptiveRate } : {}),
       logger,
     });
     const baselineRssMb = maxRssMb();
@@ -44,7 +46,7 @@ async function run(config: PipelineRunConfig): Promise<PipelineRunResult> {
     const summary = await runDailySync(
       { db, fmp, logger, dataDir: config.workDir },
       { ...config.sync, secrets: [config.fmp.apiKey] },
-    );
+    ).finally(() => fmp.close());
     const completedAt = performance.timeOrigin + performance.now();
     const cpu = process.cpuUsage(cpuBefore);
     return {
@@ -58,6 +60,7 @@ async function run(config: PipelineRunConfig): Promise<PipelineRunResult> {
         requests: fmp.stats.requests,
         retries: fmp.stats.retries,
         rateLimited: fmp.stats.rateLimited,
+        rateAdvice: fmp.stats.rateAdvice,
       },
       summary: {
         status: summary.status,

@@ -2,6 +2,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type {
+  IntruderChildMessage,
+  IntruderConfig,
   PipelineChildMessage,
   PipelineRunConfig,
   PipelineRunResult,
@@ -123,4 +125,27 @@ export function apiRequests(log: RequestLog, from = 0): { starts: number[]; stat
     statuses.push(log.statuses[i]!);
   }
   return { starts, statuses };
+}
+
+export interface IntruderProcess {
+  /** Stops it and returns what it sent. */
+  stop(): Promise<{ requests: number; rateLimited: number; failed: number }>;
+}
+
+/** Starts another user of the key (see intruder-process.ts), running the built packages as the pipeline does. */
+export async function startIntruderProcess(config: IntruderConfig): Promise<IntruderProcess> {
+  const child = forkChild('intruder-process.ts', { built: true });
+  const started = nextMessage<IntruderChildMessage>(child, 'the intruder process');
+  child.send({ type: 'run', config });
+  const first = await started;
+  if (first.type !== 'started') throw new Error('the intruder process did not start');
+  return {
+    async stop() {
+      const done = nextMessage<IntruderChildMessage>(child, 'the intruder process');
+      child.send({ type: 'stop' });
+      const message = await done;
+      if (message.type !== 'done') throw new Error('the intruder process failed');
+      return { requests: message.requests, rateLimited: message.rateLimited, failed: message.failed };
+    },
+  };
 }

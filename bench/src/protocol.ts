@@ -49,6 +49,9 @@ export interface PipelineRunConfig {
     baseUrl: string;
     rateLimit: { requests: number; windowMs: number } | null;
     maxConcurrent: number;
+    /** A budget shared through this Redis with the other processes of the scenario. */
+    budget?: { redisUrl: string } | undefined;
+    adaptiveRate?: boolean | undefined;
   };
   sync: {
     tasks: ('prices' | 'dcf')[];
@@ -73,7 +76,7 @@ export interface PipelineRunResult {
   baselineRssMb: number;
   /** CPU time (user + system) the pipeline process spent during the run, in seconds. */
   cpuSeconds: number;
-  clientStats: { requests: number; retries: number; rateLimited: number };
+  clientStats: { requests: number; retries: number; rateLimited: number; rateAdvice: string | null };
   summary: {
     status: string;
     rowsUpdated: number;
@@ -91,4 +94,19 @@ export interface PipelineRunResult {
 export type PipelineParentMessage = { type: 'run'; config: PipelineRunConfig };
 export type PipelineChildMessage =
   | { type: 'done'; result: PipelineRunResult }
+  | { type: 'error'; message: string };
+
+/** Another user of the key: steady calls at a fixed rate, through the shared budget, until told to stop. */
+export interface IntruderConfig {
+  apiKey: string;
+  baseUrl: string;
+  rateLimit: { requests: number; windowMs: number };
+  budget: { redisUrl: string };
+  symbols: string[];
+  everyMs: number;
+}
+export type IntruderParentMessage = { type: 'run'; config: IntruderConfig } | { type: 'stop' };
+export type IntruderChildMessage =
+  | { type: 'started' }
+  | { type: 'done'; requests: number; rateLimited: number; failed: number }
   | { type: 'error'; message: string };

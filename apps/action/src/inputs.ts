@@ -31,6 +31,9 @@ export interface ActionInputs {
   dataDir: string;
   /** Alerts and the dead-man's switch, handed to ingest-core's createRunMonitor as the CLI does. */
   monitor: RunMonitorSettings;
+  /** The shared FMP budget's Redis; undefined: this run's own budget. */
+  budgetRedisUrl: string | undefined;
+  budgetRedisTimeoutMs: number;
 }
 
 export class InputError extends Error {
@@ -129,6 +132,16 @@ const schema = z.object({
     }, 'must be an http(s) check URL'),
   ),
   'ping-style': z.enum(['healthchecks', 'cronitor'], { error: 'must be healthchecks or cronitor' }),
+  'budget-redis-url': optional(
+    z.string().refine((s) => {
+      try {
+        return /^rediss?:$/.test(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a redis:// or rediss:// URL'),
+  ),
+  'budget-redis-timeout': whole(1),
 });
 
 export const INPUT_DEFAULTS: Record<string, string> = {
@@ -140,10 +153,11 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   'data-dir': 'data',
   'notify-on': 'failed',
   'ping-style': 'healthchecks',
+  'budget-redis-timeout': '60',
 };
 
 /** Secret inputs are never echoed in a message, even when malformed (a webhook's path is its secret). */
-const SECRET_INPUTS = new Set(['fmp-api-key', 'database-url', 'notify-urls', 'ping-url']);
+const SECRET_INPUTS = new Set(['fmp-api-key', 'database-url', 'notify-urls', 'ping-url', 'budget-redis-url']);
 
 /**
  * Validates the raw inputs (as `core.getInput` returns them: trimmed, '' when absent). Defaults are applied
@@ -184,19 +198,29 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
       ...(v['ping-url'] ? { pingUrl: v['ping-url'] as string } : {}),
       pingStyle: v['ping-style'],
     },
+    budgetRedisUrl: v['budget-redis-url'] as string | undefined,
+    budgetRedisTimeoutMs: v['budget-redis-timeout'] * 1000,
   };
 }
 
 export const INPUT_NAMES = Object.keys(schema.shape);
 
-/** The values to hide: each secret input whole, and the database password alone (raw and decoded). */
-export function secretValues(raw: { apiKey: string; databaseUrl: string }): string[] {
+/** The values to hide: each secret input whole, and the database's and Redis's passwords alone (raw and decoded). */
+export function secretValues(raw: {
+  apiKey: string;
+  databaseUrl: string;
+  budgetRedisUrl?: string;
+}): string[] {
   const values = [raw.apiKey, raw.databaseUrl];
-  try {
-    const password = new URL(raw.databaseUrl).password;
-    if (password) values.push(password, decodeURIComponent(password));
-  } catch {
-    // Not a URL: validation reports it (without echoing it); the whole value is masked above.
+  for (const url of [raw.databaseUrl, raw.budgetRedisUrl ?? '']) {
+    if (url === '') continue;
+    values.push(url);
+    try {
+      const password = new URL(url).password;
+      if (password) values.push(password, decodeURIComponent(password));
+    } catch {
+      // Not a URL: validation reports it (without echoing it); the whole value is masked above.
+    }
   }
   // The project's one minimum: masking a very short string would star out ordinary words all over the log.
   return [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))];
@@ -209,6 +233,9 @@ export function clientSettingsOf(inputs: ActionInputs): SyncClientSettings {
     baseUrl: inputs.fmpBaseUrl,
     requestsPerMinute: inputs.requestsPerMinute,
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
+    ...(inputs.budgetRedisUrl !== undefined
+      ? { budgetRedisUrl: inputs.budgetRedisUrl, budgetRedisTimeoutMs: inputs.budgetRedisTimeoutMs }
+      : {}),
   };
 }
 

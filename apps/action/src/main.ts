@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { type Logger, redactSecrets } from '@smartstock/common';
 import { createDatabase, migrate } from '@smartstock/db';
+import { checkSharedBudget } from '@smartstock/fmp-client';
 import { createRunMonitor, createSyncClient, runDailySync, type SyncSummary } from '@smartstock/ingest-core';
 import { SyncLogger } from '@smartstock/sync-logger';
 import {
@@ -92,7 +93,11 @@ async function runAction(cancel: AbortSignal): Promise<void> {
   const raw: Record<string, string> = {};
   for (const name of INPUT_NAMES) raw[name] = core.getInput(name);
   // Masked before anything else can print them, including a validation error about them.
-  const secrets = secretValues({ apiKey: raw['fmp-api-key'] ?? '', databaseUrl: raw['database-url'] ?? '' });
+  const secrets = secretValues({
+    apiKey: raw['fmp-api-key'] ?? '',
+    databaseUrl: raw['database-url'] ?? '',
+    budgetRedisUrl: raw['budget-redis-url'] ?? '',
+  });
   for (const secret of secrets) core.setSecret(secret);
   // A webhook's or a check's URL is its credential: masked in the log like the key.
   for (const name of ['notify-urls', 'ping-url']) {
@@ -150,6 +155,10 @@ async function sync(inputs: ActionInputs, secrets: string[], cancel: AbortSignal
     await monitor.couldNotRun(error instanceof Error ? error.message : String(error));
     throw error;
   };
+  // An unreachable shared budget fails the night at start, as an unreachable database does.
+  if (inputs.budgetRedisUrl !== undefined) {
+    await checkSharedBudget({ redisUrl: inputs.budgetRedisUrl }).catch(couldNotRun);
+  }
   const db = await core
     .group('Connect and migrate the database', async () => {
       const database = await createDatabase({ url: inputs.databaseUrl, dataDir: inputs.dataDir, logger });

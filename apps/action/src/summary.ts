@@ -92,6 +92,7 @@ async function buildSummary(
       s.addRaw(`… and ${total - task.failures.length} more in \`failed_ingestion.log\`.`, true);
     }
   }
+  for (const notice of summary.notices ?? []) s.addRaw(`⚠️ ${escapeHtml(options.redact(notice))}`, true);
   if (options.strict && summary.tasks.some((t) => t.status === 'partial')) {
     s.addRaw('`strict: true`: a partial task fails the step.', true);
   }

@@ -170,7 +170,7 @@ describe('the Action and the CLI, given the same settings', () => {
     name: string;
     inputs: Record<string, string>;
     env: Record<string, string>;
-    flags: object;
+    flags: Record<string, string>;
   }[] = [
     { name: 'defaults', inputs: {}, env: {}, flags: {} },
     {
@@ -178,6 +178,12 @@ describe('the Action and the CLI, given the same settings', () => {
       inputs: { 'requests-per-minute': '750', concurrency: '20', 'fmp-base-url': 'http://127.0.0.1:8089' },
       env: { FMP_REQUESTS_PER_MINUTE: '750', FMP_BASE_URL: 'http://127.0.0.1:8089' },
       flags: { concurrency: '20' },
+    },
+    {
+      name: 'a budget shared through Redis, unreachable for at most 30 s',
+      inputs: { 'budget-redis-url': 'redis://:pw@redis.internal:6379', 'budget-redis-timeout': '30' },
+      env: { FMP_BUDGET_REDIS_URL: 'redis://:pw@redis.internal:6379' },
+      flags: { 'budget-redis-timeout': '30s' },
     },
     {
       name: 'no client-side budget and 3 workers',
@@ -194,7 +200,7 @@ describe('the Action and the CLI, given the same settings', () => {
       );
       const ctx = loadStartContext({ FMP_API_KEY: key, ...c.env }, '/nowhere');
       const cli = cliClientSettings(
-        resolveFmpConfig(ctx, {}),
+        resolveFmpConfig(ctx, c.flags),
         resolveRunSettings(ctx, c.flags, ['ingest_market_data']),
       );
       expect(syncClientOptions(cli)).toEqual(syncClientOptions(clientSettingsOf(action)));

@@ -39,6 +39,17 @@ export const fmpArgs = {
     valueHint: 'ms',
   },
   'timeout-ms': { type: 'string', description: 'Timeout of one FMP request', valueHint: 'ms' },
+  'budget-redis': {
+    type: 'string',
+    description: "Share the FMP key's budget with every process using this Redis (env FMP_BUDGET_REDIS_URL)",
+    valueHint: 'redis://host:6379',
+  },
+  'budget-redis-timeout': {
+    type: 'string',
+    description:
+      'How long the shared budget may be unreachable mid-run before the FMP tasks fail (default 60s)',
+    valueHint: 'duration',
+  },
 } as const satisfies ArgsDef;
 
 /** Flags shared by sync, tickers, prices and dcf. */

@@ -13,6 +13,7 @@ import {
   TICKER_SHAPE,
 } from '@smartstock/ingest-core';
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { parseTaskList, type TaskName } from './tasks.js';
 
@@ -154,10 +155,15 @@ export interface FmpConfig {
   rateLimitPauseMs: number | undefined;
   retryBaseMs: number | undefined;
   timeoutMs: number | undefined;
+  /** The shared budget's Redis (`--budget-redis`, FMP_BUDGET_REDIS_URL); undefined: this process's own. */
+  budgetRedisUrl: string | undefined;
+  budgetRedisTimeoutMs: number | undefined;
 }
 
 export interface FmpFlags {
   rpm?: unknown;
+  'budget-redis'?: unknown;
+  'budget-redis-timeout'?: unknown;
   'rate-limit-pause-ms'?: unknown;
   'retry-base-ms'?: unknown;
   'timeout-ms'?: unknown;
@@ -179,6 +185,7 @@ export function resolveFmpConfig(ctx: StartContext, flags: FmpFlags): FmpConfig 
       : DEFAULT_FMP_BASE_URL,
     requestsPerMinute: resolveRequestsPerMinute(ctx, flags) ?? DEFAULT_REQUESTS_PER_MINUTE,
     ...resolveClientTuning(flags),
+    ...resolveSharedBudget(ctx, flags),
   };
 }
 
@@ -246,6 +253,28 @@ export function resolveRequestsPerMinute(ctx: StartContext, flags: FmpFlags): nu
   return setting
     ? check(nonNegativeInt, setting, 'a whole number of requests per minute (0 = no budget)')
     : undefined;
+}
+
+const redisUrl = z.string().refine((s) => /^rediss?:$/.test(parseUrl(s)?.protocol ?? ''));
+
+/**
+ * The shared budget (`--budget-redis URL` or FMP_BUDGET_REDIS_URL, `--budget-redis-timeout 60s`). The URL
+ * may hold Redis's password: an invalid one is named by its setting, never shown.
+ */
+export function resolveSharedBudget(
+  ctx: StartContext,
+  flags: FmpFlags,
+): Pick<FmpConfig, 'budgetRedisUrl' | 'budgetRedisTimeoutMs'> {
+  const url = pick(ctx, 'budget-redis', flags['budget-redis'], 'FMP_BUDGET_REDIS_URL');
+  const timeout = pick(ctx, 'budget-redis-timeout', flags['budget-redis-timeout']);
+  if (timeout && !url)
+    throw new ConfigError('--budget-redis-timeout needs --budget-redis (or FMP_BUDGET_REDIS_URL)');
+  return {
+    budgetRedisUrl: url
+      ? check(redisUrl, url, 'a redis:// or rediss:// URL such as redis://127.0.0.1:6379', true)
+      : undefined,
+    budgetRedisTimeoutMs: timeout ? parseDuration(timeout.value, timeout.origin, 's') : undefined,
+  };
 }
 
 export function resolveClientTuning(
@@ -377,12 +406,14 @@ export function resolveRunSettings(
 export function secretsOf(values: {
   apiKey?: string | undefined;
   databaseUrl?: string | undefined;
+  budgetRedisUrl?: string | undefined;
 }): string[] {
   const secrets: string[] = [];
   if (values.apiKey) secrets.push(values.apiKey);
-  if (values.databaseUrl) {
-    const url = parseUrl(values.databaseUrl);
-    if (url === null) secrets.push(values.databaseUrl);
+  for (const text of [values.databaseUrl, values.budgetRedisUrl]) {
+    if (!text) continue;
+    const url = parseUrl(text);
+    if (url === null) secrets.push(text);
     else if (url.password) {
       secrets.push(url.password);
       try {
@@ -420,5 +451,7 @@ export function clientSettingsOf(
     ...(fmp.retryBaseMs !== undefined ? { retryBaseMs: fmp.retryBaseMs } : {}),
     ...(fmp.rateLimitPauseMs !== undefined ? { rateLimitPauseMs: fmp.rateLimitPauseMs } : {}),
     ...(fmp.timeoutMs !== undefined ? { timeoutMs: fmp.timeoutMs } : {}),
+    ...(fmp.budgetRedisUrl !== undefined ? { budgetRedisUrl: fmp.budgetRedisUrl } : {}),
+    ...(fmp.budgetRedisTimeoutMs !== undefined ? { budgetRedisTimeoutMs: fmp.budgetRedisTimeoutMs } : {}),
   };
 }

@@ -2,14 +2,18 @@ import { UsageError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `26h`, `90m`, `2d`, `45s` or `1.5h` into milliseconds. A bare number means hours. */
-export function parseDuration(value: string, origin = '--max-age'): number {
+/** Parses `26h`, `90m`, `2d`, `45s` or `1.5h` into milliseconds. A bare number is in `bareUnit` (hours). */
+export function parseDuration(
+  value: string,
+  origin = '--max-age',
+  bareUnit: 's' | 'm' | 'h' | 'd' = 'h',
+): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/i.exec(value);
   const amount = match ? Number(match[1]) : Number.NaN;
   if (!match || !(amount > 0)) {
     throw new UsageError(`${origin} must be a positive duration such as 26h, 90m or 2d (got "${value}")`);
   }
-  const unit = (match[2] || 'h').toLowerCase();
+  const unit = (match[2] || bareUnit).toLowerCase();
   return Math.round(amount * (UNIT_MS[unit] ?? UNIT_MS.h!));
 }
 

@@ -21,14 +21,14 @@ import { openTarget, readStoredPrices } from './stored.js';
 
 const SEED = 20_240_601;
 
-interface Resources {
+export interface Resources {
   sandbox: SandboxProcess;
   databases: ScratchDatabase[];
   workDirs: { path: string; dispose(): Promise<void> }[];
 }
 
 /** Starts the sandbox, hands it to `body`, and always stops it and drops every database made for it. */
-async function withSandbox<T>(
+export async function withSandbox<T>(
   options: SandboxProcessOptions,
   body: (r: Resources) => Promise<T>,
 ): Promise<T> {
@@ -43,11 +43,11 @@ async function withSandbox<T>(
   }
 }
 
-async function pipelineRun(
+export async function pipelineRun(
   r: Resources,
   db: ScratchDatabase,
   label: string,
-  fmp: Pick<PipelineRunConfig['fmp'], 'rateLimit' | 'maxConcurrent'>,
+  fmp: Omit<PipelineRunConfig['fmp'], 'apiKey' | 'baseUrl'>,
   sync: PipelineRunConfig['sync'],
 ): Promise<PipelineRunResult> {
   const work = await tempDir(label);
@@ -74,7 +74,7 @@ async function pipelineRun(
   return result;
 }
 
-function summaryDetails(run: PipelineRunResult): Record<string, unknown> {
+export function summaryDetails(run: PipelineRunResult): Record<string, unknown> {
   return {
     pipelineCpuSeconds: run.cpuSeconds,
     pipelineStatus: run.summary.status,
@@ -88,7 +88,7 @@ function summaryDetails(run: PipelineRunResult): Record<string, unknown> {
   };
 }
 
-function count429(statuses: number[]): number {
+export function count429(statuses: number[]): number {
   return statuses.filter((s) => s === 429).length;
 }
 
@@ -166,57 +166,6 @@ export async function rateLimited(): Promise<ScenarioResult> {
       return result;
     },
   );
-}
-
-// ---------------------------------------------------------------------------------------------- latency-bound
-
-export const LATENCY_BOUND = { tickers: 10_000, latencyMs: 50, concurrency: 50 };
-
-export async function latencyBound(): Promise<ScenarioResult> {
-  const c = LATENCY_BOUND;
-  const result = emptyResult('latency-bound', 'utilization = achieved / (concurrency / latency) >= 0.90');
-  return withSandbox({ tickers: c.tickers, rpm: 0, latencyMs: c.latencyMs }, async (r) => {
-    const db = await freshPreferred('latency-bound');
-    r.databases.push(db);
-    const tickers = r.sandbox.symbols.slice(0, c.tickers);
-    const run = await pipelineRun(
-      r,
-      db,
-      'latency-bound',
-      { rateLimit: null, maxConcurrent: c.concurrency },
-      { tasks: ['prices'], tickers, concurrency: c.concurrency },
-    );
-    const { starts, statuses } = apiRequests(await r.sandbox.requestLog());
-    const own = await r.sandbox.counters();
-    // No rate window here: the warm-up is one latency, the time the first wave takes to come back.
-    const steady = steadyState(starts, c.latencyMs);
-    const ceilingPerSecond = (c.concurrency * 1000) / c.latencyMs;
-    const u = utilization(steady.ratePerSecond, ceilingPerSecond);
-    Object.assign(result, {
-      tickers: tickers.length,
-      requests: starts.length,
-      wallSeconds: round(run.wallSeconds, 2),
-      configuredRpm: round(ceilingPerSecond * 60, 1),
-      achievedRpm: steady.ratePerSecond === null ? null : round(steady.ratePerSecond * 60, 1),
-      utilization: u,
-      http429: count429(statuses),
-      retries: run.clientStats.retries,
-      rowsWritten: run.summary.rowsUpdated,
-      peakRssMb: run.peakRssMb,
-      met: u !== null && u >= 0.9,
-      details: {
-        database: db.target.kind,
-        sandbox: { rpm: 0, latencyMs: c.latencyMs },
-        client: { rateLimit: null, maxConcurrent: c.concurrency },
-        ceilingRequestsPerSecond: ceilingPerSecond,
-        // CPU against wall time tells a latency-bound run from a CPU-starved one (2 cores, three processes).
-        sandboxCpuSeconds: own?.cpuSeconds ?? null,
-        steadyState: { seconds: round((steady.to - steady.from) / 1000, 2), requests: steady.requests },
-        ...summaryDetails(run),
-      },
-    });
-    return result;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------- bulk

@@ -1,4 +1,5 @@
 import { createFetch } from 'ofetch';
+import { AdaptiveRate } from './adaptive-rate.js';
 import {
   classifyErrorBody,
   classifyStatus,
@@ -18,8 +19,16 @@ import {
   FmpResponseError,
   isFatalFmpError,
 } from './errors.js';
-import { type BudgetTicket, type Clock, defaultSleep, RequestLimiter, type Sleep } from './limiter.js';
+import {
+  type BudgetTicket,
+  type Clock,
+  defaultSleep,
+  type Gate,
+  RequestLimiter,
+  type Sleep,
+} from './limiter.js';
 import { redact, rootCode, sanitizeError } from './redact.js';
+import { displayRedisUrl, RedisBudget } from './shared-budget.js';
 import { createNodeFetch, DeadlineError } from './transport.js';
 import type {
   DailyBar,
@@ -79,7 +88,7 @@ interface ParseContext {
   symbol?: string | undefined;
 }
 
-type Internal = { limiter: RequestLimiter };
+type Internal = { limiter: RequestLimiter; adaptive: AdaptiveRate | null };
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -179,22 +188,7 @@ class FmpHttpClient implements FmpClient {
     );
     const maxConcurrent = positiveInt('maxConcurrent', options.maxConcurrent, DEFAULTS.maxConcurrent);
 
-    let budget = null;
-    if (options.rateLimit !== null) {
-      const rateLimit = options.rateLimit ?? { requests: DEFAULTS.rateLimitRequests };
-      const requests = positiveInt('rateLimit.requests', rateLimit.requests, DEFAULTS.rateLimitRequests);
-      const windowMs = nonNegative('rateLimit.windowMs', rateLimit.windowMs, DEFAULTS.rateLimitWindowMs);
-      if (windowMs === 0) throw new TypeError('rateLimit.windowMs must be > 0');
-      const safetyMarginMs = nonNegative(
-        'rateLimit.safetyMarginMs',
-        rateLimit.safetyMarginMs,
-        defaultSafetyMarginMs(windowMs),
-      );
-      budget = { requests, windowMs, safetyMarginMs, clock: this.clock, sleep: this.sleep };
-    }
-    this.internal = {
-      limiter: new RequestLimiter({ maxConcurrent, budget, clock: this.clock, sleep: this.sleep }),
-    };
+    this.internal = this.schedule(options, maxConcurrent);
 
     const signal = options.signal;
     if (signal) {
@@ -203,8 +197,59 @@ class FmpHttpClient implements FmpClient {
     }
   }
 
+  /** The limiter over its gate (local window, shared window in Redis, or pauses only) and the adaptive rate. */
+  private schedule(options: FmpClientOptions, maxConcurrent: number): Internal {
+    const { clock, sleep } = this;
+    if (options.rateLimit === null) {
+      if (options.budget) throw new TypeError('budget (a shared budget) needs a rateLimit, not null');
+      return { limiter: new RequestLimiter({ maxConcurrent, budget: null, clock, sleep }), adaptive: null };
+    }
+    const rateLimit = options.rateLimit ?? { requests: DEFAULTS.rateLimitRequests };
+    const requests = positiveInt('rateLimit.requests', rateLimit.requests, DEFAULTS.rateLimitRequests);
+    const windowMs = nonNegative('rateLimit.windowMs', rateLimit.windowMs, DEFAULTS.rateLimitWindowMs);
+    if (windowMs === 0) throw new TypeError('rateLimit.windowMs must be > 0');
+    const safetyMarginMs = nonNegative(
+      'rateLimit.safetyMarginMs',
+      rateLimit.safetyMarginMs,
+      defaultSafetyMarginMs(windowMs),
+    );
+    const budget = { requests, windowMs, safetyMarginMs, clock, sleep };
+    let gate: Gate | undefined;
+    if (options.budget) {
+      if (typeof options.budget.redisUrl !== 'string' || !/^rediss?:\/\//.test(options.budget.redisUrl)) {
+        throw new TypeError('budget.redisUrl must be a redis:// or rediss:// URL');
+      }
+      const shared = options.budget;
+      gate = new RedisBudget({
+        ...shared,
+        ...budget,
+        apiKey: this.apiKey,
+        onLowerRate: (effective, mine) =>
+          this.logger.warn('another process holds this API key to a lower rate; the lowest wins', {
+            requestsPerWindow: effective,
+            configured: mine,
+            redis: displayRedisUrl(shared.redisUrl),
+          }),
+      });
+    }
+    const limiter = new RequestLimiter({ maxConcurrent, budget, gate, clock, sleep });
+    const adaptive =
+      options.adaptiveRate === false
+        ? null
+        : new AdaptiveRate({ requests, windowMs, gate: limiter.gate, clock, logger: this.logger });
+    return { limiter, adaptive };
+  }
+
   get stats(): FmpStats {
-    return { ...this.counters, errors: { ...this.counters.errors } };
+    return {
+      ...this.counters,
+      rateAdvice: this.internal.adaptive?.advice ?? null,
+      errors: { ...this.counters.errors },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.internal.limiter.gate.close?.();
   }
 
   abort(reason?: unknown): void {
@@ -443,6 +488,7 @@ class FmpHttpClient implements FmpClient {
 
     this.counters.bytesReceived += Buffer.byteLength(body, 'utf8');
     const context: ParseContext = { status, ...details };
+    if (status !== 429) this.internal.adaptive?.onAnswered();
     if (status < 200 || status >= 300) {
       const message = extractFmpMessage(body);
       throw this.failed(
@@ -484,6 +530,7 @@ class FmpHttpClient implements FmpClient {
           ? Math.min(retryAfter, Math.max(DEFAULTS.maxRetryAfterMs, this.rateLimitPauseMs))
           : this.rateLimitPauseMs;
       limiter.pauseUntil(this.clock() + pauseMs);
+      this.internal.adaptive?.onRateLimited();
       this.logger.warn('FMP rate limit hit; pausing every request of this client', {
         endpoint: error.endpoint,
         symbol: error.symbol,

@@ -11,7 +11,8 @@ export type FmpErrorCode =
   | 'NETWORK'
   | 'TIMEOUT'
   | 'RESPONSE'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'BUDGET';
 
 export const FMP_ERROR_CODES: readonly FmpErrorCode[] = [
   'AUTH',
@@ -25,6 +26,7 @@ export const FMP_ERROR_CODES: readonly FmpErrorCode[] = [
   'TIMEOUT',
   'RESPONSE',
   'ABORTED',
+  'BUDGET',
 ];
 
 export interface FmpErrorDetails {
@@ -201,6 +203,18 @@ export class FmpAbortedError extends FmpError {
   }
 }
 
+/**
+ * The shared budget's Redis could not be reached (at start, or for longer than the configured timeout
+ * mid-run). Fatal for the client: without the shared budget it cannot know what the other processes spent,
+ * and it never runs over the key's plan silently.
+ */
+export class FmpBudgetError extends FmpError {
+  declare readonly code: 'BUDGET';
+  constructor(message: string, details: Omit<FmpErrorDetails, 'endpoint'> & { endpoint?: string } = {}) {
+    super('BUDGET', message, { endpoint: '*', ...details });
+  }
+}
+
 function matchesClass(asked: unknown, value: unknown): boolean {
   const code = brandedCode(value);
   if (code === null) return false;
@@ -220,6 +234,7 @@ const CLASS_CODES = new Map<abstract new (...args: never[]) => FmpError, readonl
   [FmpNetworkError, ['NETWORK', 'TIMEOUT']],
   [FmpResponseError, ['RESPONSE']],
   [FmpAbortedError, ['ABORTED']],
+  [FmpBudgetError, ['BUDGET']],
 ]);
 
 /** True for an error thrown by any copy of @smartstock/fmp-client (checked by brand, not by prototype). */
@@ -227,8 +242,11 @@ export function isFmpError(error: unknown): error is FmpError {
   return brandedCode(error) !== null;
 }
 
-/** Auth and bandwidth failures end the whole run: nothing the client sends afterwards can succeed. */
-export function isFatalFmpError(error: unknown): error is FmpAuthError | FmpBandwidthError {
+/**
+ * Auth and bandwidth failures end the whole run: nothing the client sends afterwards can succeed. So does a
+ * shared budget that stayed unreachable: sending without it could run over the key's plan.
+ */
+export function isFatalFmpError(error: unknown): error is FmpAuthError | FmpBandwidthError | FmpBudgetError {
   const code = brandedCode(error);
-  return code === 'AUTH' || code === 'BANDWIDTH';
+  return code === 'AUTH' || code === 'BANDWIDTH' || code === 'BUDGET';
 }

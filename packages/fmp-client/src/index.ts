@@ -7,6 +7,7 @@ export {
   FmpAuthError,
   FmpBadRequestError,
   FmpBandwidthError,
+  FmpBudgetError,
   FmpError,
   FmpNetworkError,
   FmpNotFoundError,
@@ -17,6 +18,12 @@ export {
   isFatalFmpError,
   isFmpError,
 } from './errors.js';
+export {
+  checkSharedBudget,
+  displayRedisUrl,
+  SHARED_BUDGET_DEFAULTS,
+  type SharedBudgetOptions,
+} from './shared-budget.js';
 export type {
   DailyBar,
   DcfValue,

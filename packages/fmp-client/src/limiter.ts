@@ -30,6 +30,24 @@ export interface BudgetTicket {
   complete(): void;
 }
 
+/**
+ * What the limiter waits on before each start: the local rolling window, the shared one in Redis, or only
+ * the 429 pause when pacing is off. `until` is on the client's clock.
+ */
+export interface Gate {
+  acquire(signal?: AbortSignal): Promise<BudgetTicket>;
+  pauseUntil(until: number): void;
+  readonly pauseEndsAt: number;
+  /** Lowers (or restores) the starts allowed per window, as the adaptive rate decides. */
+  setRequests?(requests: number): void;
+  /** True when other processes draw from the same budget (startsInWindow counts theirs too). */
+  readonly shared?: boolean;
+  /** Starts recorded in the window ending now, of every process on the budget. */
+  startsInWindow?(): number;
+  /** Releases what the gate holds (a Redis connection). */
+  close?(): Promise<void>;
+}
+
 export interface RollingBudgetOptions {
   requests: number;
   windowMs: number;
@@ -50,7 +68,7 @@ interface StartEntry {
  * its completion time when known, else its start plus `safetyMarginMs`. Then any N+1 requests span at
  * least a window of arrivals, which is exactly the rolling-window guarantee.
  */
-export class RollingWindowBudget {
+export class RollingWindowBudget implements Gate {
   private readonly log: StartEntry[] = [];
   private chain: Promise<void> = Promise.resolve();
   private pausedUntil = Number.NEGATIVE_INFINITY;
@@ -60,10 +78,24 @@ export class RollingWindowBudget {
    * any span that is not a whole number of windows, and hits the server in spikes.
    */
   private nextSlot = Number.NEGATIVE_INFINITY;
-  private readonly interval: number;
+  private interval: number;
+  private requests: number;
 
   constructor(private readonly options: RollingBudgetOptions) {
+    this.requests = options.requests;
     this.interval = options.windowMs / options.requests;
+  }
+
+  setRequests(requests: number): void {
+    this.requests = Math.max(1, Math.floor(requests));
+    this.interval = this.options.windowMs / this.requests;
+  }
+
+  startsInWindow(): number {
+    const since = this.options.clock() - this.options.windowMs;
+    let n = 0;
+    for (let i = this.log.length - 1; i >= 0 && this.log[i]!.start > since; i--) n++;
+    return n;
   }
 
   /** Holds every start (of every worker) until `until` on the budget's clock. */
@@ -88,7 +120,8 @@ export class RollingWindowBudget {
 
   private earliestStart(now: number): number {
     let earliest = Math.max(this.pausedUntil, this.nextSlot);
-    const { requests, windowMs, safetyMarginMs } = this.options;
+    const { windowMs, safetyMarginMs } = this.options;
+    const requests = this.requests;
     if (this.log.length >= requests) {
       const oldest = this.log[this.log.length - requests]!;
       const bound = Math.min(oldest.end ?? Number.POSITIVE_INFINITY, oldest.start + safetyMarginMs);
@@ -112,6 +145,7 @@ export class RollingWindowBudget {
     // into a lower rate; after an idle spell the next slot is simply one interval from now.
     this.nextSlot = Math.max(this.nextSlot + this.interval, entry.start);
     this.log.push(entry);
+    // Kept to the configured size, not the lowered one: startsInWindow counts a whole window of starts.
     if (this.log.length > this.options.requests * 2)
       this.log.splice(0, this.log.length - this.options.requests);
     return {
@@ -123,7 +157,7 @@ export class RollingWindowBudget {
 }
 
 /** Pause-only gate used when pacing is disabled (`rateLimit: null`): 429 pauses still apply. */
-export class PauseGate {
+export class PauseGate implements Gate {
   private pausedUntil = Number.NEGATIVE_INFINITY;
   constructor(
     private readonly clock: Clock,
@@ -148,6 +182,8 @@ export class PauseGate {
 export interface RequestLimiterOptions {
   maxConcurrent: number;
   budget: RollingBudgetOptions | null;
+  /** A gate of the caller's (the shared Redis budget); `budget` is then ignored. */
+  gate?: Gate | undefined;
   clock: Clock;
   sleep: Sleep;
 }
@@ -176,7 +212,7 @@ const LINGER_MS = 20;
  */
 export class RequestLimiter {
   private readonly bottleneck: Bottleneck;
-  private readonly gate: RollingWindowBudget | PauseGate;
+  readonly gate: Gate;
   private readonly stopController = new AbortController();
   private readonly retries: Job[] = [];
   private readonly fresh: Job[] = [];
@@ -196,9 +232,11 @@ export class RequestLimiter {
     // done), so a client with 50 workers legitimately holds more than Node's default of 10 listeners.
     setMaxListeners(0, this.stopController.signal);
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent });
-    this.gate = options.budget
-      ? new RollingWindowBudget(options.budget)
-      : new PauseGate(options.clock, options.sleep);
+    this.gate =
+      options.gate ??
+      (options.budget
+        ? new RollingWindowBudget(options.budget)
+        : new PauseGate(options.clock, options.sleep));
   }
 
   get terminated(): boolean {
@@ -286,7 +324,10 @@ export class RequestLimiter {
     let ticket: BudgetTicket;
     try {
       ticket = await this.gate.acquire(this.stopController.signal);
-    } catch {
+    } catch (error) {
+      // The stop signal's own abort, or a gate that can no longer admit anything (the shared budget's
+      // Redis stayed away): nothing queued can be sent, so every call ends with that error.
+      if (!this.terminated) this.terminate(error);
       this.settle(job, false, this.failure);
       return;
     }

@@ -1,5 +1,6 @@
 // The one Logger type of the project lives in @smartstock/common.
 import type { Logger } from '@smartstock/common';
+import type { SharedBudgetOptions } from './shared-budget.js';
 
 export { type Logger, noopLogger } from '@smartstock/common';
 
@@ -34,6 +35,16 @@ export interface FmpClientOptions {
   baseUrl?: string | undefined;
   /** Rolling-window budget (default 300 requests / 60 s, FMP Starter). `null` disables pacing. */
   rateLimit?: RateLimitOptions | null | undefined;
+  /**
+   * Share the budget with every process that uses this API key, through Redis (needs the optional peer
+   * dependency `ioredis`). Without it the budget is this client's alone.
+   */
+  budget?: SharedBudgetOptions | undefined;
+  /**
+   * Lower the rate after 429s that the budget did not prevent (a budget set above the key's plan) and climb
+   * back carefully; default true. The advice it learns is in `stats.rateAdvice`.
+   */
+  adaptiveRate?: boolean | undefined;
   /** Requests in flight at once (default 10). */
   maxConcurrent?: number | undefined;
   retry?: RetryOptions | undefined;
@@ -101,6 +112,11 @@ export interface FmpStats {
   bytesReceived: number;
   /** Rows dropped by validation. */
   invalidRows: number;
+  /**
+   * Set while 429s keep the rate under the configured budget: "FMP answered 429 at 750/min: this key seems
+   * to allow about 300/min; set FMP_REQUESTS_PER_MINUTE=300". Null when the budget held.
+   */
+  rateAdvice: string | null;
   /** Failed attempts by class (a 5xx retried three times counts 3), plus calls rejected as ABORTED. */
   errors: Record<import('./errors.js').FmpErrorCode, number>;
 }
@@ -120,4 +136,6 @@ export interface FmpClient {
   readonly stats: FmpStats;
   /** Cancels every queued and in-flight call (they reject with FmpAbortedError). The client stays dead. */
   abort(reason?: unknown): void;
+  /** Releases the shared budget's Redis connection (nothing to release otherwise). Call once, when done. */
+  close(): Promise<void>;
 }

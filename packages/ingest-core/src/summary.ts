@@ -64,6 +64,11 @@ export interface SyncSummary {
    * never started (they have no sync_logs row; their previous runs stay their latest).
    */
   cancelled?: { reason: string; notRun: TaskName[] } | undefined;
+  /**
+   * What the run learned that the user should act on, such as "FMP answered 429 at 750/min: this key seems
+   * to allow about 300/min; set FMP_REQUESTS_PER_MINUTE=300".
+   */
+  notices?: string[] | undefined;
 }
 
 const count = z.number().int().nonnegative();
@@ -105,4 +110,5 @@ export const syncSummarySchema: z.ZodType<SyncSummary> = z.object({
   logPath: z.string(),
   tasks: z.array(taskSummarySchema),
   cancelled: z.object({ reason: z.string(), notRun: z.array(z.enum(TASK_NAMES)) }).optional(),
+  notices: z.array(z.string()).optional(),
 });

@@ -29,6 +29,16 @@ export const syncClientSettingsSchema = z.object({
   /** Price workers of the sync (the client keeps as many calls in flight as the busier task needs). */
   concurrency: SYNC_SETTING.concurrency.default(DEFAULTS.concurrency),
   dcfConcurrency: SYNC_SETTING.dcfConcurrency.default(DEFAULTS.dcfConcurrency),
+  /**
+   * Share the key's budget with every process given the same Redis (`redis://` or `rediss://`); unset: this
+   * process's budget alone, exactly as before.
+   */
+  budgetRedisUrl: z
+    .string()
+    .refine((s) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol), 'must be a redis:// URL')
+    .optional(),
+  /** How long the shared budget's Redis may stay away mid-run before the FMP tasks fail (default 60 s). */
+  budgetRedisTimeoutMs: wholeAtLeast(1).optional(),
   retryBaseMs: wholeAtLeast(0).optional(),
   rateLimitPauseMs: wholeAtLeast(0).optional(),
   timeoutMs: wholeAtLeast(1).optional(),
@@ -55,6 +65,14 @@ export function syncClientOptions(settings: SyncClientSettings): Omit<FmpClientO
       ...(s.rateLimitPauseMs !== undefined ? { rateLimitPauseMs: s.rateLimitPauseMs } : {}),
     },
     ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
+    ...(s.budgetRedisUrl !== undefined
+      ? {
+          budget: {
+            redisUrl: s.budgetRedisUrl,
+            ...(s.budgetRedisTimeoutMs !== undefined ? { unavailableTimeoutMs: s.budgetRedisTimeoutMs } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -220,13 +220,13 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
 
   const lock = await tryAcquireRunLock(deps.db);
   if (lock === null) throw new IngestError('RUN_LOCKED', 'another sync is running');
+  let client: FmpClient | null = null;
   try {
     const syncLogger = new SyncLogger(deps.db, { clock, logger, secrets: [...secrets] });
     const interrupted = await syncLogger.markInterrupted();
     if (interrupted > 0)
       logger.warn('marked running sync_logs rows of dead runs as interrupted', { rows: interrupted });
 
-    let client: FmpClient | null = null;
     // One reason to stop the whole run, whoever asks first: the caller's signal or the lost run lock.
     const halt = new AbortController();
     const ctx: TaskContext = {
@@ -435,9 +435,21 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       tasks,
       ...(cancelled !== null ? { cancelled: { reason: cancelled, notRun } } : {}),
     };
+    // What the client learned about the key's plan (a budget above it met 429s), said once more here.
+    const advice = (client as FmpClient | null)?.stats.rateAdvice ?? null;
+    if (advice !== null) summary.notices = [scrub(advice, secrets)];
     logger.info('sync finished', { status, rowsUpdated: summary.rowsUpdated });
     return summary;
   } finally {
+    // A client the run made is the run's to close (a shared budget holds a Redis connection); a client the
+    // caller passed stays the caller's.
+    if (typeof deps.fmp === 'function') {
+      await (client as FmpClient | null)
+        ?.close()
+        .catch((error: unknown) =>
+          logger.warn('could not close the FMP client', { error: scrub(String(error), secrets) }),
+        );
+    }
     await lock.release();
   }
 }

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '@smartstock/db';
-import type { FmpClient } from '@smartstock/fmp-client';
+import { checkSharedBudget, type FmpClient } from '@smartstock/fmp-client';
 import {
   createRunMonitor,
   createSyncClient,
@@ -28,6 +28,7 @@ import {
   resolveMonitorSettings,
   resolveRequestsPerMinute,
   resolveRunSettings,
+  resolveSharedBudget,
   resolveUniverseUrl,
   secretsOf,
 } from '../config.js';
@@ -95,6 +96,7 @@ export async function runTasks(
       baseUrl: sandbox.url,
       requestsPerMinute: sandbox.requestsPerMinute,
       ...resolveClientTuning(flags),
+      ...resolveSharedBudget(start, flags),
     };
     if (!settings.tickersSource && !settings.tickers) settings.tickersSource = sandbox.holdingsUrl;
   }
@@ -104,7 +106,11 @@ export async function runTasks(
     const resolved = await resolveUniverseSource(dbConfig.dataDir);
     if (resolved === ISHARES_HOLDINGS_URL) settings.tickersSource = universeUrl;
   }
-  const secrets = secretsOf({ apiKey: fmpConfig?.apiKey, databaseUrl: dbConfig.url });
+  const secrets = secretsOf({
+    apiKey: fmpConfig?.apiKey,
+    databaseUrl: dbConfig.url,
+    budgetRedisUrl: fmpConfig?.budgetRedisUrl,
+  });
   reporter.addSecrets(secrets);
   const runId = randomUUID();
   reporter.runId = runId;
@@ -136,6 +142,14 @@ export async function runTasks(
   const monitor = createRunMonitor(monitorSettings, { logger, secrets, runUrl: githubRunUrl(cli) });
   await monitor.started();
   try {
+    // An unreachable shared budget fails the night at start, as an unreachable database does.
+    const budgetRedisUrl = fmpConfig?.budgetRedisUrl;
+    if (budgetRedisUrl !== undefined) {
+      await checkSharedBudget({ redisUrl: budgetRedisUrl }).catch(async (error: unknown) => {
+        await monitor.couldNotRun(error instanceof Error ? error.message : String(error));
+        throw error;
+      });
+    }
     const db = await openDatabase(cli, flags, { migrateAlways: true }).catch(async (error: unknown) => {
       await monitor.couldNotRun(error instanceof Error ? error.message : String(error));
       throw error;
@@ -346,6 +360,7 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
         '; the next run picks up where it stopped',
     );
   } else if (options.interrupted) reporter.log('warn', 'the run was interrupted before it finished');
+  for (const notice of summary.notices ?? []) reporter.notice('warn', notice);
   reporter.notice(
     summary.status === 'failed' ? 'error' : summary.status === 'partial' ? 'warn' : 'info',
     verdictOf(summary),
