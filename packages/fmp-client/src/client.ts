@@ -29,7 +29,7 @@ import {
 } from './limiter.js';
 import { redact, rootCode, sanitizeError } from './redact.js';
 import { displayRedisUrl, RedisBudget } from './shared-budget.js';
-import { createNodeFetch, DeadlineError } from './transport.js';
+import { createClientFetch, createDispatcher, DeadlineError } from './transport.js';
 import type {
   DailyBar,
   DcfValue,
@@ -145,8 +145,10 @@ class FmpHttpClient implements FmpClient {
   private readonly rateLimitPauseMs: number;
   private readonly rateLimitAttempts: number;
   private readonly internal: Internal;
-  /** ofetch over our own node:http transport (see transport.ts for why not the built-in fetch). */
-  private readonly http = createFetch({ fetch: createNodeFetch() as typeof fetch });
+  /** Keep-alive connections and the environment's proxy (see transport.ts), closed by close(). */
+  private readonly dispatcher = createDispatcher();
+  /** ofetch does the HTTP, over the platform's fetch with our dispatcher and a per-attempt deadline. */
+  private readonly http = createFetch({ fetch: createClientFetch(this.dispatcher) as typeof fetch });
   private readonly counters = {
     requests: 0,
     retries: 0,
@@ -250,6 +252,7 @@ class FmpHttpClient implements FmpClient {
 
   async close(): Promise<void> {
     await this.internal.limiter.gate.close?.();
+    await this.dispatcher.close().catch(() => undefined);
   }
 
   abort(reason?: unknown): void {

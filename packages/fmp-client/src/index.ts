@@ -24,6 +24,7 @@ export {
   SHARED_BUDGET_DEFAULTS,
   type SharedBudgetOptions,
 } from './shared-budget.js';
+export { DeadlineError, fetchFile } from './transport.js';
 export type {
   DailyBar,
   DcfValue,

@@ -1,16 +1,10 @@
 import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter, getEventListeners, once } from 'node:events';
-import {
-  type ClientRequest,
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createNodeFetch, DeadlineError } from '../src/transport.js';
+import { createClientFetch, createDispatcher, DeadlineError } from '../src/transport.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -48,15 +42,15 @@ const encoders: Record<string, (input: Buffer) => Buffer> = {
  */
 const heldAnswers = new EventEmitter();
 
-/** Resolves once this process's HTTP client has the headers of an answer to `path` (it is reading the body). */
+/** Resolves once undici has the headers of an answer to `path` (it is reading the body). */
 function clientHasHeaders(path: string): Promise<void> {
   return new Promise((resolve) => {
-    const onResponse = (message: unknown) => {
-      if ((message as { request: ClientRequest }).request.path !== path) return;
-      diagnostics.unsubscribe('http.client.response.finish', onResponse);
+    const onHeaders = (message: unknown) => {
+      if ((message as { request: { path: string } }).request.path !== path) return;
+      diagnostics.unsubscribe('undici:request:headers', onHeaders);
       resolve();
     };
-    diagnostics.subscribe('http.client.response.finish', onResponse);
+    diagnostics.subscribe('undici:request:headers', onHeaders);
   });
 }
 
@@ -146,57 +140,39 @@ afterAll(async () => {
   await close(elsewhere.server);
 });
 
-describe('the node:http transport under ofetch', () => {
-  it.each(['gzip', 'deflate', 'deflate-raw', 'br'])(
-    'asks for compression and decodes a %s body, as fetch does',
-    async (encoding) => {
-      const fetch = createNodeFetch();
-      const response = await fetch(`${main.origin}/encoded?encoding=${encoding}`, {
-        headers: { apikey: 'k' },
-      });
-      expect(response.status).toBe(200);
-      expect(await response.text()).toBe(BODY);
-      // The headers describe the decoded body handed out.
-      expect(response.headers.get('content-encoding')).toBeNull();
-      expect(sawEncoding.at(-1)).toBe('gzip, deflate, br');
-    },
-  );
+/** The client's fetch: its own proxy-aware keep-alive dispatcher and the per-attempt deadline. */
+function clientFetch() {
+  return createClientFetch(createDispatcher());
+}
+
+describe("the HTTP under ofetch: fetch over the client's undici dispatcher", () => {
+  it.each(['gzip', 'deflate', 'br'])('asks for compression and decodes a %s body', async (encoding) => {
+    const response = await clientFetch()(`${main.origin}/encoded?encoding=${encoding}`, {
+      headers: { apikey: 'k' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(BODY);
+    expect(sawEncoding.at(-1)).toMatch(/gzip/);
+  });
 
   it('answers with status, headers (repeated ones kept) and a body that can be read once', async () => {
-    const response = await createNodeFetch()(`${main.origin}/plain`, {
+    const response = await clientFetch()(`${main.origin}/plain`, {
       headers: new Headers({ accept: 'application/json' }),
     });
     expect(response.ok).toBe(true);
     expect(response.statusText).toBe('OK');
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
-    expect(response.body).not.toBeNull();
-    expect(response.body).toBe(response.body);
     expect(await response.json()).toEqual(JSON.parse(BODY));
     expect(response.bodyUsed).toBe(true);
-    await expect(response.text()).rejects.toThrow(/already been read/);
-  });
-
-  it('reads the body as a stream too, with a reader or by iterating, the same bytes as text()', async () => {
-    const fetch = createNodeFetch();
-    const viaReader = await fetch(`${main.origin}/plain`);
-    const reader = viaReader.body!.getReader();
-    const parts: Uint8Array[] = [];
-    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
-    expect(Buffer.concat(parts).toString('utf8')).toBe(BODY);
-    expect(viaReader.body!.locked).toBe(true);
-
-    const viaIteration = await fetch(`${main.origin}/plain`);
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of viaIteration.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
-    expect(Buffer.concat(chunks).toString('utf8')).toBe(BODY);
+    await expect(response.text()).rejects.toThrow();
   });
 
   it('leaves no listener on the caller signal once an answer is in or has failed', async () => {
     // The client hands every call a signal that lives as long as a run: a listener left per call would
     // pile up by the thousand.
     const controller = new AbortController();
-    const fetch = createNodeFetch();
+    const fetch = clientFetch();
     for (let i = 0; i < 5; i++)
       await (await fetch(`${main.origin}/plain`, { signal: controller.signal })).text();
     await fetch(`${main.origin}/cut`, { signal: controller.signal }).catch(() => undefined);
@@ -205,23 +181,23 @@ describe('the node:http transport under ofetch', () => {
   });
 
   it('gives an empty answer a null body and an empty text', async () => {
-    const response = await createNodeFetch()(`${main.origin}/empty`);
+    const response = await clientFetch()(`${main.origin}/empty`);
     expect(response.status).toBe(204);
     expect(response.body).toBeNull();
     expect(await response.text()).toBe('');
   });
 
-  it('keeps one connection alive across sequential requests', async () => {
+  it('keeps connections alive across sequential requests', async () => {
     const before = main.connections();
-    const fetch = createNodeFetch();
+    const fetch = clientFetch();
     for (let i = 0; i < 20; i++) await (await fetch(`${main.origin}/plain`)).text();
-    expect(main.connections() - before).toBe(1);
+    // undici hands the first answer over before it files the socket as idle, so the second request may
+    // open a second connection; from then on they are reused (a new connection per request would be 20).
+    expect(main.connections() - before).toBeLessThanOrEqual(2);
   });
 
   it('does not follow a redirect, so the apikey header never reaches another host', async () => {
-    const response = await createNodeFetch()(`${main.origin}/redirect`, {
-      headers: { apikey: 'secret-key' },
-    });
+    const response = await clientFetch()(`${main.origin}/redirect`, { headers: { apikey: 'secret-key' } });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${elsewhere.origin}/stolen`);
     expect(elsewhereSaw).toEqual([]);
@@ -235,7 +211,7 @@ describe('the node:http transport under ofetch', () => {
     const clientReading = path === '/held-body' ? clientHasHeaders(path) : undefined;
     const controller = new AbortController();
     const reason = new Error('stopped by the caller');
-    const call = createNodeFetch()(`${main.origin}${path}`, { signal: controller.signal });
+    const call = clientFetch()(`${main.origin}${path}`, { signal: controller.signal });
     const [release] = await held;
     await clientReading;
     controller.abort(reason);
@@ -253,7 +229,7 @@ describe('the node:http transport under ofetch', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const held = once(heldAnswers, path) as Promise<[() => void]>;
     const clientReading = path === '/held-body' ? clientHasHeaders(path) : undefined;
-    const call = track(createNodeFetch()(`${main.origin}${path}`, { timeoutMs: 80 }));
+    const call = track(clientFetch()(`${main.origin}${path}`, { timeoutMs: 80 }));
     const [release] = await held;
     await clientReading;
     await vi.advanceTimersByTimeAsync(79);
@@ -271,30 +247,92 @@ describe('the node:http transport under ofetch', () => {
     const before = sawEncoding.length;
     const controller = new AbortController();
     controller.abort(new Error('stopped'));
-    await expect(createNodeFetch()(`${main.origin}/plain`, { signal: controller.signal })).rejects.toThrow(
+    await expect(clientFetch()(`${main.origin}/plain`, { signal: controller.signal })).rejects.toThrow(
       'stopped',
     );
     expect(sawEncoding.length).toBe(before);
   });
 
   it('reports a connection cut in the middle of the body as a network error', async () => {
-    const error = await createNodeFetch()(`${main.origin}/cut`).catch((e: unknown) => e);
+    const error = await clientFetch()(`${main.origin}/cut`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as { code?: string }).code).toMatch(/ECONNRESET|ERR_STREAM_PREMATURE_CLOSE/);
+    const codes: string[] = [];
+    for (let e: unknown = error; e instanceof Error; e = e.cause)
+      codes.push(String((e as { code?: string }).code));
+    expect(codes.join(' ')).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
   });
 
-  it('names the encoding of a body it cannot decode', async () => {
-    await expect(createNodeFetch()(`${main.origin}/bad-gzip`)).rejects.toThrow(/cannot decode the gzip body/);
-    await expect(createNodeFetch()(`${main.origin}/unknown-encoding`)).rejects.toThrow(
-      'unsupported content-encoding: zstd-from-the-future',
-    );
+  it('fails on a body it cannot decode', async () => {
+    await expect(clientFetch()(`${main.origin}/bad-gzip`)).rejects.toThrow();
+  });
+});
+
+describe("the environment's proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)", () => {
+  /** A real proxy on a loopback port: CONNECT tunnels (and absolute-form requests, counted apart). */
+  async function startProxy() {
+    const seen: { method: string; target: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ method: req.method ?? '', target: req.url ?? '' });
+      res.writeHead(502);
+      res.end('this proxy only tunnels');
+    });
+    server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
+      seen.push({ method: 'CONNECT', target: req.url ?? '' });
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  }
+
+  /** Runs `body` with `env` set (EnvHttpProxyAgent reads the proxies when created, NO_PROXY per request). */
+  async function underEnv<T>(env: Record<string, string>, body: () => Promise<T>): Promise<T> {
+    const names = Object.keys(env).flatMap((k) => [k, k.toLowerCase()]);
+    const saved = Object.fromEntries(names.map((k) => [k, process.env[k]]));
+    for (const k of names) delete process.env[k];
+    Object.assign(process.env, env);
+    try {
+      return await body();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+
+  it('goes through the proxy the environment names, tunnelled with CONNECT', async () => {
+    const proxy = await startProxy();
+    try {
+      const text = await underEnv({ HTTP_PROXY: proxy.url, NO_PROXY: '' }, async () => {
+        const fetch = createClientFetch(createDispatcher());
+        return (await fetch(`${main.origin}/plain`, { headers: { apikey: 'k' } })).text();
+      });
+      expect(text).toBe(BODY);
+      const target = new URL(main.origin).host;
+      expect(proxy.seen).toEqual([{ method: 'CONNECT', target }]);
+    } finally {
+      await close(proxy.server);
+    }
   });
 
-  it('refuses methods with bodies and URLs that are not http(s)', async () => {
-    const fetch = createNodeFetch();
-    await expect(fetch(`${main.origin}/plain`, { method: 'POST' })).rejects.toThrow(
-      'only GET and HEAD requests are supported, got POST',
-    );
-    await expect(fetch('file:///etc/passwd')).rejects.toThrow('only http and https URLs can be fetched');
+  it('connects directly to a host NO_PROXY lists', async () => {
+    const proxy = await startProxy();
+    try {
+      const text = await underEnv({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }, async () =>
+        (await createClientFetch(createDispatcher())(`${main.origin}/plain`)).text(),
+      );
+      expect(text).toBe(BODY);
+      expect(proxy.seen).toEqual([]);
+    } finally {
+      await close(proxy.server);
+    }
   });
 });

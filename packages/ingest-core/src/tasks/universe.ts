@@ -1,6 +1,7 @@
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getActiveTickers, replaceUniverse } from '@smartstock/db';
+import { fetchFile } from '@smartstock/fmp-client';
 import { newYorkDate } from '../calendar.js';
 import { IngestError, isIngestError } from '../errors.js';
 import { scrub } from '../failed-log.js';
@@ -51,7 +52,8 @@ async function defaultFetchText(url: string): Promise<string> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= FETCH_ATTEMPTS; attempt++) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+      // fmp-client's HTTP: the environment's proxy (HTTPS_PROXY, NO_PROXY) applies to the download too.
+      const res = await fetchFile(url, { timeoutMs: 60_000 });
       if (res.ok) return await res.text();
       const error = new Error(`HTTP ${res.status} ${res.statusText}`.trim());
       if (res.status < 500) throw Object.assign(error, { permanent: true });
