@@ -196,40 +196,28 @@ interface Job {
   settled: boolean;
 }
 
-/** How long a worker with nothing to do waits for the next job before it leaves. */
-const LINGER_MS = 20;
+/** Bottleneck priorities: 0 is the highest; a retry goes ahead of fresh work. */
+const RETRY_PRIORITY = 4;
+const FRESH_PRIORITY = 5;
 
 /**
- * Our scheduling interface. Bottleneck caps concurrency: it runs at most `maxConcurrent` workers, and
- * each worker drains our queue (retries ahead of fresh work), taking a budget slot per request. Jobs do
- * not go through bottleneck one by one: its internal locks yield with setTimeout for every job, which
- * caps it near a few hundred jobs per second whatever the concurrency. For the same reason a worker that
- * finds the queue empty lingers a moment before it leaves: callers typically queue their next call right
- * after their last one settles, and a worker that left would have to be started through bottleneck again,
- * milliseconds later. A new worker is started whenever a queued job finds no free worker, so
- * `maxConcurrent` calls are in flight whenever that many are wanted.
- * `terminate(error)` rejects everything queued with that error, without sending it.
+ * Our scheduling interface. Bottleneck does the local scheduling: every call is one Bottleneck job, at most
+ * `maxConcurrent` run at once, retries ahead of fresh work (its priorities). Inside its slot a job waits for
+ * the gate (the rolling-window budget, local or shared, and the 429 pause) and then sends. Bottleneck's own
+ * rate features are not used: its reservoir and `minTime` cannot keep FMP's rolling window of arrivals (see
+ * RollingWindowBudget). `terminate(error)` rejects everything queued with that error, without sending it.
  */
 export class RequestLimiter {
   private readonly bottleneck: Bottleneck;
   readonly gate: Gate;
   private readonly stopController = new AbortController();
-  private readonly retries: Job[] = [];
-  private readonly fresh: Job[] = [];
-  /** Jobs not yet sending: in a queue or waiting for a budget slot. */
+  /** Jobs not yet sending: queued in Bottleneck or waiting for the gate. */
   private readonly queued = new Set<Job>();
-  private readonly maxConcurrent: number;
-  private workers = 0;
-  /** Workers holding a job (waiting for its budget slot or sending it). */
-  private busy = 0;
-  /** Lingering workers, woken by the next job. */
-  private readonly idle: (() => void)[] = [];
   private failure: unknown;
 
   constructor(options: RequestLimiterOptions) {
-    this.maxConcurrent = options.maxConcurrent;
     // Every in-flight attempt and backoff sleep listens on the stop signal (and removes its listener when
-    // done), so a client with 50 workers legitimately holds more than Node's default of 10 listeners.
+    // done), so a client with 50 calls in flight legitimately holds more than Node's default of 10 listeners.
     setMaxListeners(0, this.stopController.signal);
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent });
     this.gate =
@@ -257,70 +245,22 @@ export class RequestLimiter {
   }
 
   /**
-   * Runs `send` once a worker is free and the budget allows a start. The ticket is completed by the
-   * limiter when `send` settles. `priority: 'retry'` goes ahead of fresh work.
+   * Runs `send` once Bottleneck gives it a slot and the gate allows a start. The ticket is completed by the
+   * limiter when `send` settles. `retry: true` goes ahead of fresh work.
    */
   run<T>(send: (ticket: BudgetTicket) => Promise<T>, options: { retry?: boolean } = {}): Promise<T> {
     if (this.terminated) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
       const job: Job = { send, resolve: resolve as (value: unknown) => void, reject, settled: false };
       this.queued.add(job);
-      (options.retry ? this.retries : this.fresh).push(job);
-      const wake = this.idle.pop();
-      if (wake) wake();
-      else this.spawnWorkers();
-    });
-  }
-
-  private spawnWorkers(): void {
-    // Free workers (lingering or about to look at the queue) take queued jobs; start more while there are
-    // fewer of them than jobs waiting.
-    while (
-      !this.terminated &&
-      this.workers < this.maxConcurrent &&
-      this.workers - this.busy < this.retries.length + this.fresh.length
-    ) {
-      this.workers += 1;
-      this.bottleneck
-        .schedule(() => this.work())
-        .catch(() => undefined)
-        .finally(() => {
-          this.workers -= 1;
-          this.spawnWorkers();
-        });
-    }
-  }
-
-  private async work(): Promise<void> {
-    for (;;) {
-      const job = this.retries.shift() ?? this.fresh.shift() ?? (await this.linger());
-      if (!job) return;
-      if (job.settled) continue;
-      this.busy += 1;
-      try {
-        await this.attempt(job);
-      } finally {
-        this.busy -= 1;
-      }
-    }
-  }
-
-  /** Waits up to LINGER_MS for a job to be queued; undefined if none came (or the limiter stopped). */
-  private linger(): Promise<Job | undefined> {
-    if (this.terminated) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        const i = this.idle.indexOf(wake);
-        if (i >= 0) this.idle.splice(i, 1);
-        resolve(this.retries.shift() ?? this.fresh.shift());
-      };
-      const timer = setTimeout(wake, LINGER_MS);
-      this.idle.push(wake);
+      const priority = options.retry ? RETRY_PRIORITY : FRESH_PRIORITY;
+      // Settled through `job` (a stopped Bottleneck rejects its dropped jobs with an error of its own).
+      this.bottleneck.schedule({ priority }, () => this.attempt(job)).catch(() => undefined);
     });
   }
 
   private async attempt(job: Job): Promise<void> {
+    if (job.settled) return;
     let ticket: BudgetTicket;
     try {
       ticket = await this.gate.acquire(this.stopController.signal);
@@ -360,8 +300,6 @@ export class RequestLimiter {
     this.failure = error;
     this.stopController.abort(error);
     for (const job of [...this.queued]) this.settle(job, false, error);
-    this.retries.length = 0;
-    this.fresh.length = 0;
-    for (const wake of [...this.idle]) wake();
+    // Jobs still queued in Bottleneck find themselves settled and return at once.
   }
 }
