@@ -3,6 +3,7 @@ export { type BackfillWindow, getCompletedWindows, readPrices, recordCompletedWi
 export { type CreateDatabaseOptions, createDatabase } from './database.js';
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError, redactConnectionString } from './errors.js';
 export type {
+  DcfHistory,
   DcfValuation,
   PriceBackfillWindow,
   Prisma,
