@@ -26,6 +26,7 @@ describe.each(testBackends())('migrate on $name', (backend) => {
     expect(ALL[0]).toBe(INIT);
     expect(await tableNames(db)).toEqual([
       '_prisma_migrations',
+      'confirmed_empty_sessions',
       'dcf_history',
       'dcf_valuations',
       'latest_sync_status',
@@ -212,7 +213,7 @@ describe.each(testBackends())('migrate on $name', (backend) => {
       `INSERT INTO dcf_valuations (ticker, valuation_date, dcf) VALUES ('AAPL', '2024-05-01', 150)`,
     );
     expect(await migrate(db)).toEqual({ applied: ALL.slice(1) });
-    expect(await tableNames(db)).toContain('dcf_history');
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(['dcf_history', 'confirmed_empty_sessions']));
     expect(await db.query('SELECT ticker, valuation_date, dcf FROM dcf_valuations')).toEqual([
       { ticker: 'AAPL', valuation_date: '2024-05-01', dcf: 150 },
     ]);
