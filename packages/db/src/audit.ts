@@ -310,3 +310,25 @@ export async function auditPriceGaps(db: Database, options: PriceGapAuditOptions
     };
   });
 }
+
+/**
+ * The earliest stored bar's date among the active tickers (or the tickers given), or null when none has a
+ * bar: where a caller's session list for `auditPriceGaps` must start. Walks the date index from the oldest
+ * row, so it costs a few rows, not a scan.
+ */
+export async function getFirstPriceDate(
+  db: Database,
+  options: { tickers?: readonly string[] | undefined } = {},
+): Promise<string | null> {
+  const tickers =
+    options.tickers?.map((t, index) => checkTicker({ what: 'getFirstPriceDate', index }, t)) ?? null;
+  const [row] = await backendOf(db).query<{ date: string }>(
+    `SELECT p.date FROM stock_prices p
+     WHERE CASE WHEN $1::text[] IS NULL
+                THEN EXISTS (SELECT 1 FROM tickers t WHERE t.ticker = p.ticker AND t.active)
+                ELSE p.ticker = ANY ($1::text[]) END
+     ORDER BY p.date LIMIT 1`,
+    [tickers],
+  );
+  return row?.date ?? null;
+}

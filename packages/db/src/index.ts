@@ -2,6 +2,7 @@ export {
   auditPriceGaps,
   CONFIRM_EMPTY_TRIES,
   type GapRange,
+  getFirstPriceDate,
   type PriceGapAudit,
   type PriceGapAuditOptions,
   STALE_AFTER_SESSIONS,
