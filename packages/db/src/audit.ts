@@ -30,7 +30,7 @@ export interface TickerAudit {
   missing: number;
   /** The missing sessions, merged into ranges of consecutive sessions, oldest first. */
   gaps: GapRange[];
-  /** First and last session with a bar in the audited span; null when there is none. */
+  /** First and last stored bar in the audited span (the first starts the span without a history start). */
   firstBar: string | null;
   lastBar: string | null;
   /** Sessions after the last bar up to the last session; null when the span holds no bar. */
@@ -40,9 +40,9 @@ export interface TickerAudit {
 }
 
 export interface PriceGapAudit {
-  /** First and last session audited (null when the calendar given was empty). */
-  from: string | null;
-  to: string | null;
+  /** First and last session audited. */
+  from: string;
+  to: string;
   /** Sessions in the audited span. */
   sessions: number;
   /** Every audited ticker, sorted. */
@@ -63,8 +63,8 @@ export interface PriceGapAudit {
 export interface PriceGapAuditOptions {
   /**
    * The exchange's sessions, ascending, ending with the last closed session, from at least the earliest
-   * stored date (or `historyStart`). The calendar is the caller's: this package knows no exchange. Bars on
-   * other dates are not counted.
+   * stored date (or `historyStart`). The calendar is the caller's: this package knows no exchange. A bar on
+   * another day counts as no session's.
    */
   sessions: readonly string[];
   /** Audit these tickers (active or not); default: every active ticker. */
@@ -75,94 +75,124 @@ export interface PriceGapAuditOptions {
   staleAfter?: number | undefined;
 }
 
+const DAY_MS = 86_400_000;
+const dayNumber = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+const dayString = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * The audited sessions and, for every calendar day from the first to the last, how many of them fall on or
+ * before it (`ord`): the sessions between two dates are a subtraction, in SQL and here alike.
+ */
+class Calendar {
+  readonly sessions: string[];
+  readonly first: string;
+  readonly last: string;
+  /** ord[k]: sessions on or before the day `first + k`. */
+  readonly ord: number[] = [];
+  /** Days between first and last that are not sessions (weekends, holidays). */
+  readonly offDays: string[];
+  readonly #off = new Set<string>();
+
+  constructor(sessions: readonly string[], historyStart: string | null) {
+    this.sessions = historyStart === null ? [...sessions] : sessions.filter((d) => d >= historyStart);
+    this.first = this.sessions[0] ?? '';
+    this.last = this.sessions.at(-1) ?? '';
+    const isSession = new Set(this.sessions);
+    for (let day = dayNumber(this.first), n = 0; day <= dayNumber(this.last); day++) {
+      const date = dayString(day);
+      if (isSession.has(date)) n++;
+      else this.#off.add(date);
+      this.ord.push(n);
+    }
+    this.offDays = [...this.#off];
+  }
+
+  isSession(date: string): boolean {
+    return date >= this.first && date <= this.last && !this.#off.has(date);
+  }
+
+  get size(): number {
+    return this.sessions.length;
+  }
+
+  /** Sessions on or before `date` (0 before the first, all after the last). */
+  ordOf(date: string): number {
+    const k = dayNumber(date) - dayNumber(this.first);
+    return k < 0 ? 0 : k >= this.ord.length ? this.size : this.ord[k]!;
+  }
+
+  /** Sessions strictly before `date`. */
+  ordBefore(date: string): number {
+    return this.ordOf(dayString(dayNumber(date) - 1));
+  }
+
+  /** The sessions numbered a..b (1-based, as ordOf counts them) as a range. */
+  range(a: number, b: number): GapRange {
+    return { from: this.sessions[a - 1]!, to: this.sessions[b - 1]!, sessions: b - a + 1 };
+  }
+}
+
 interface CountRow {
   ticker: string;
   known: boolean;
-  stored: number;
-  empties: number;
-  first_idx: number | null;
-  last_idx: number | null;
-}
-
-interface Span {
-  /** Calendar index (1-based, in the sessions given) of the first and last audited session. */
-  first: number;
-  last: number;
+  /** Bars in the span, on any day; `off` of them on days that are no session. */
+  bars: number;
+  off: number;
+  first_date: string | null;
+  last_date: string | null;
 }
 
 /**
- * The sessions as a table (date, idx), cut at the history start: `$1` holds the dates, `$2` the start or NULL.
- * idx is the position in the array given, so consecutive sessions have consecutive indexes.
+ * Step 1, set-based over every audited ticker: its bars in the span (count, first, last; an aggregate over
+ * the rows, no join) and those on days that are no session (an index probe per such day). `$1`/`$2`: the
+ * span; `$3`: its off days; `$4`: the requested tickers, or NULL for the active universe.
  */
-const CALENDAR = `cal AS (
-  SELECT c.date, c.idx::int AS idx FROM unnest($1::date[]) WITH ORDINALITY AS c(date, idx)
-  WHERE $2::date IS NULL OR c.date >= $2::date
-)`;
-
-/** Confirmed-empty sessions with no bar, as (ticker, idx); none when the table does not exist yet. */
-function emptiesSql(hasTable: boolean, tickers: string): string {
-  if (!hasTable) return 'empties AS (SELECT NULL::text AS ticker, NULL::int AS idx WHERE false)';
-  return `empties AS (
-    SELECT e.ticker::text AS ticker, c.idx FROM confirmed_empty_sessions e JOIN cal c ON c.date = e.date
-    WHERE e.tries >= ${CONFIRM_EMPTY_TRIES} AND e.ticker IN (SELECT ticker FROM ${tickers})
-      AND NOT EXISTS (SELECT 1 FROM stock_prices p WHERE p.ticker = e.ticker AND p.date = e.date)
-  )`;
-}
-
-/**
- * Step 1, set-based over every audited ticker: bars on sessions, confirmed empties, first and last bar.
- * `$3`: the requested tickers or NULL for the active universe.
- */
-function countsSql(hasEmpties: boolean): string {
-  return `WITH ${CALENDAR},
-  audited AS (
-    SELECT ticker::text AS ticker, true AS known FROM tickers WHERE $3::text[] IS NULL AND active
+const COUNTS_SQL = `WITH audited AS (
+    SELECT ticker::text AS ticker, true AS known FROM tickers WHERE $4::text[] IS NULL AND active
     UNION ALL
     SELECT r.ticker, EXISTS (SELECT 1 FROM tickers t WHERE t.ticker = r.ticker)
-    FROM unnest($3::text[]) AS r(ticker)
+    FROM unnest($4::text[]) AS r(ticker)
   ),
   bars AS (
-    SELECT p.ticker::text AS ticker, count(*)::int AS stored, min(c.idx) AS first_idx, max(c.idx) AS last_idx
-    FROM stock_prices p JOIN cal c ON c.date = p.date
-    WHERE p.ticker IN (SELECT ticker FROM audited)
+    SELECT p.ticker::text AS ticker, count(*)::int AS n, min(p.date) AS first_date, max(p.date) AS last_date
+    FROM stock_prices p
+    WHERE p.ticker IN (SELECT ticker FROM audited) AND p.date BETWEEN $1::date AND $2::date
     GROUP BY p.ticker
   ),
-  ${emptiesSql(hasEmpties, 'audited')},
-  explained AS (
-    SELECT e.ticker, count(*)::int AS n FROM empties e LEFT JOIN bars b ON b.ticker = e.ticker
-    WHERE $2::date IS NOT NULL OR e.idx >= b.first_idx
-    GROUP BY e.ticker
+  off AS (
+    SELECT p.ticker::text AS ticker, count(*)::int AS n FROM stock_prices p
+    WHERE p.date = ANY ($3::date[]) AND p.ticker IN (SELECT ticker FROM audited)
+    GROUP BY p.ticker
   )
-  SELECT a.ticker, a.known, COALESCE(b.stored, 0) AS stored, b.first_idx, b.last_idx, COALESCE(x.n, 0) AS empties
-  FROM audited a LEFT JOIN bars b ON b.ticker = a.ticker LEFT JOIN explained x ON x.ticker = a.ticker
+  SELECT a.ticker, a.known, COALESCE(b.n, 0) AS bars, COALESCE(o.n, 0) AS off, b.first_date, b.last_date
+  FROM audited a LEFT JOIN bars b ON b.ticker = a.ticker LEFT JOIN off o ON o.ticker = a.ticker
   ORDER BY a.ticker COLLATE "C"`;
-}
+
+/** Confirmed-empty sessions in the span that have no bar, for the audited tickers (a small table). */
+const EMPTIES_SQL = `SELECT e.ticker::text AS ticker, e.date FROM confirmed_empty_sessions e
+  WHERE e.tries >= ${CONFIRM_EMPTY_TRIES} AND e.date BETWEEN $1::date AND $2::date
+    AND e.ticker IN (SELECT ticker FROM tickers WHERE $3::text[] IS NULL AND active
+                     UNION ALL SELECT unnest($3::text[]))
+    AND NOT EXISTS (SELECT 1 FROM stock_prices p WHERE p.ticker = e.ticker AND p.date = e.date)`;
 
 /**
- * Step 2, only for tickers whose counts differ: the missing sessions as ranges. Bars and confirmed empties
- * are points on the calendar, with a sentinel before the ticker's first expected session and after the last
- * session; a step of more than one between neighbouring points is a gap. `$3`/`$4`: tickers and their first
- * expected index.
+ * Step 2, only for tickers whose counts differ: each pair of neighbouring bars with a session between them,
+ * found in the key's order (ticker, date) with no sort and no join. `$3`: ord (sessions on or before each day
+ * from `$1`), so the sessions strictly between two bars are ord[day before] - ord[earlier bar].
  */
-function gapsSql(hasEmpties: boolean): string {
-  return `WITH ${CALENDAR},
-  audited AS (SELECT * FROM unnest($3::text[], $4::int[]) AS a(ticker, start_idx)),
-  ${emptiesSql(hasEmpties, 'audited')},
-  points AS (
-    SELECT p.ticker::text AS ticker, c.idx FROM stock_prices p JOIN cal c ON c.date = p.date
-    WHERE p.ticker IN (SELECT ticker FROM audited)
-    UNION ALL SELECT ticker, idx FROM empties
-    UNION ALL SELECT ticker, start_idx - 1 FROM audited
-    UNION ALL SELECT ticker, (SELECT max(idx) FROM cal) + 1 FROM audited
-  ),
-  steps AS (
-    SELECT pt.ticker, pt.idx, lag(pt.idx) OVER (PARTITION BY pt.ticker ORDER BY pt.idx) AS prev
-    FROM points pt JOIN audited a ON a.ticker = pt.ticker WHERE pt.idx >= a.start_idx - 1
+const STEPS_SQL = `WITH steps AS (
+    SELECT p.ticker::text AS ticker, p.date, lag(p.date) OVER (PARTITION BY p.ticker ORDER BY p.date) AS prev
+    FROM stock_prices p WHERE p.ticker = ANY ($4::text[]) AND p.date BETWEEN $1::date AND $2::date
   )
-  SELECT s.ticker, f.date AS "from", t.date AS "to", (s.idx - s.prev - 1)::int AS sessions
-  FROM steps s JOIN cal f ON f.idx = s.prev + 1 JOIN cal t ON t.idx = s.idx - 1
-  WHERE s.idx - s.prev > 1
-  ORDER BY s.ticker COLLATE "C", f.date`;
+  SELECT ticker, ($3::int[])[prev - $1::date + 1] + 1 AS a, ($3::int[])[date - $1::date] AS b FROM steps
+  WHERE prev IS NOT NULL AND ($3::int[])[date - $1::date] > ($3::int[])[prev - $1::date + 1]
+  ORDER BY ticker COLLATE "C", date`;
+
+interface Checked {
+  sessions: string[];
+  tickers: string[] | null;
+  historyStart: string | null;
+  staleAfter: number;
 }
 
 function checkSessions(sessions: readonly string[]): string[] {
@@ -179,13 +209,6 @@ function checkSessions(sessions: readonly string[]): string[] {
     }
   });
   return [...sessions];
-}
-
-interface Checked {
-  sessions: string[];
-  tickers: string[] | null;
-  historyStart: string | null;
-  staleAfter: number;
 }
 
 function checkOptions(options: PriceGapAuditOptions): Checked {
@@ -208,50 +231,82 @@ function checkOptions(options: PriceGapAuditOptions): Checked {
   };
 }
 
-/** A ticker's counts against the sessions it should have (`span`: null when none is expected). */
-function tickerAudit(
-  row: CountRow,
-  cut: Span | null,
-  options: Checked,
-): { span: Span | null; audit: TickerAudit } {
-  const first = options.historyStart !== null ? (cut?.first ?? null) : row.first_idx;
-  const span = cut && first !== null ? { first, last: cut.last } : null;
-  const expected = span ? span.last - span.first + 1 : 0;
-  const confirmedEmpty = span ? row.empties : 0;
-  const since = cut && row.last_idx !== null ? cut.last - row.last_idx : null;
-  const sessionAt = (idx: number | null) => (idx === null ? null : options.sessions[idx - 1]!);
+/** Session numbers (ordOf) of each ticker's confirmed-empty sessions in the span. */
+async function emptiesByTicker(tx: Executor, cal: Calendar, tickers: string[] | null) {
+  const out = new Map<string, number[]>();
+  const [present] = await tx.query<{ ok: boolean }>(
+    `SELECT to_regclass('confirmed_empty_sessions') IS NOT NULL AS ok`,
+  );
+  if (present?.ok !== true) return out;
+  const rows = await tx.query<{ ticker: string; date: string }>(EMPTIES_SQL, [cal.first, cal.last, tickers]);
+  for (const { ticker, date } of rows) {
+    if (!cal.isSession(date)) continue;
+    out.set(ticker, [...(out.get(ticker) ?? []), cal.ordOf(date)]);
+  }
+  return out;
+}
+
+/** The ticker's counts against the sessions it should have; `start` is its first expected session number. */
+function tickerAudit(row: CountRow, cal: Calendar, empties: readonly number[], options: Checked) {
+  const start = options.historyStart !== null ? 1 : row.first_date ? cal.ordBefore(row.first_date) + 1 : null;
+  const expected = start === null ? 0 : Math.max(0, cal.size - start + 1);
+  const confirmedEmpty = start === null ? 0 : empties.filter((n) => n >= start).length;
+  const stored = row.bars - row.off;
+  const since = row.last_date === null ? null : cal.size - cal.ordOf(row.last_date);
   const audit: TickerAudit = {
     ticker: row.ticker,
     expected,
-    stored: row.stored,
+    stored,
     confirmedEmpty,
-    missing: expected - row.stored - confirmedEmpty,
+    missing: expected - stored - confirmedEmpty,
     gaps: [],
-    firstBar: sessionAt(row.first_idx),
-    lastBar: sessionAt(row.last_idx),
+    firstBar: row.first_date,
+    lastBar: row.last_date,
     sessionsSinceLastBar: since,
     stale: since === null || since >= options.staleAfter,
   };
-  return { span, audit };
+  return { start: start ?? 1, row, audit };
 }
 
-async function gapRanges(
-  tx: Executor,
-  params: { cal: unknown[]; hasEmpties: boolean; starts: Map<string, number> },
-): Promise<Map<string, GapRange[]>> {
-  const out = new Map<string, GapRange[]>();
-  if (params.starts.size === 0) return out;
-  const rows = await tx.query<GapRange & { ticker: string }>(gapsSql(params.hasEmpties), [
-    ...params.cal,
-    [...params.starts.keys()],
-    [...params.starts.values()],
-  ]);
-  for (const { ticker, ...range } of rows) {
-    const list = out.get(ticker);
-    if (list) list.push(range);
-    else out.set(ticker, [range]);
+/** Session-number ranges [a, b] minus the confirmed-empty ones, as dates. */
+function withoutEmpties(spans: [number, number][], empties: readonly number[], cal: Calendar): GapRange[] {
+  const skip = new Set(empties);
+  const out: GapRange[] = [];
+  for (const [a, b] of spans) {
+    let from = a;
+    for (let n = a; n <= b + 1; n++) {
+      if (n <= b && !skip.has(n)) continue;
+      if (n > from) out.push(cal.range(from, n - 1));
+      from = n + 1;
+    }
   }
   return out;
+}
+
+/** Gaps before the first bar (with a history start), between neighbouring bars, and after the last bar. */
+async function gapRanges(
+  tx: Executor,
+  cal: Calendar,
+  differing: ReturnType<typeof tickerAudit>[],
+): Promise<Map<string, [number, number][]>> {
+  const spans = new Map<string, [number, number][]>(differing.map((d) => [d.row.ticker, []]));
+  if (differing.length === 0) return spans;
+  for (const d of differing) {
+    const before = d.row.first_date ? cal.ordBefore(d.row.first_date) : cal.size;
+    if (before >= d.start) spans.get(d.row.ticker)!.push([d.start, before]);
+  }
+  const steps = await tx.query<{ ticker: string; a: number; b: number }>(STEPS_SQL, [
+    cal.first,
+    cal.last,
+    cal.ord,
+    differing.map((d) => d.row.ticker),
+  ]);
+  for (const { ticker, a, b } of steps) spans.get(ticker)!.push([a, b]);
+  for (const d of differing) {
+    const after = d.row.last_date ? cal.ordOf(d.row.last_date) + 1 : cal.size + 1;
+    if (d.row.last_date && after <= cal.size) spans.get(d.row.ticker)!.push([after, cal.size]);
+  }
+  return spans;
 }
 
 function totalsOf(tickers: readonly TickerAudit[]): PriceGapAudit['totals'] {
@@ -267,43 +322,45 @@ function totalsOf(tickers: readonly TickerAudit[]): PriceGapAudit['totals'] {
   };
 }
 
-/** The audited span as calendar indexes: from the history start (or the first session) to the last one. */
-function auditedSpan(options: Checked): Span | null {
-  const { sessions, historyStart } = options;
-  const first = historyStart === null ? 1 : sessions.findIndex((d) => d >= historyStart) + 1;
-  return first >= 1 && sessions.length > 0 ? { first, last: sessions.length } : null;
-}
-
 /**
  * Compares stored bars with the exchange's sessions, for every active ticker (or the tickers given): the
  * sessions from its first stored bar (or `historyStart`) to the last session given should each have a bar in
  * stock_prices or be confirmed empty (`recordEmptyTries`, tries >= 2); those that are neither are gaps.
  *
- * Set-based, in one read-only snapshot: one statement counts every ticker's bars on the calendar and compares
- * the count with the sessions expected; only tickers whose counts differ get a second statement that finds
- * the missing sessions as ranges (a step between neighbouring bars, never a probe per session). A database
- * migrated before `confirmed_empty_sessions` existed is audited as having none.
+ * Set-based, in one read-only snapshot: one statement counts every ticker's bars in the span (an aggregate, no
+ * join) and the count is compared with the sessions expected; only tickers whose counts differ get a second
+ * statement that finds the missing sessions as ranges (neighbouring bars with sessions between them, in key
+ * order; never a probe per session). A database migrated before `confirmed_empty_sessions` existed is audited
+ * as having none.
  */
 export async function auditPriceGaps(db: Database, options: PriceGapAuditOptions): Promise<PriceGapAudit> {
   const checked = checkOptions(options);
-  const cut = auditedSpan(checked);
-  const cal = [checked.sessions, checked.historyStart];
+  const cal = new Calendar(checked.sessions, checked.historyStart);
+  if (cal.size === 0) {
+    const why =
+      checked.historyStart === null
+        ? 'sessions is empty; pass the exchange sessions up to the last closed one'
+        : `the history start ${checked.historyStart} is after the last session given ` +
+          `(${checked.sessions.at(-1) ?? 'none'}); pass an earlier history start`;
+    throw new DatabaseError('INVALID_ROW', `auditPriceGaps: no session to audit: ${why}`);
+  }
   return backendOf(db).transaction(async (tx) => {
     await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const [present] = await tx.query<{ ok: boolean }>(
-      `SELECT to_regclass('confirmed_empty_sessions') IS NOT NULL AS ok`,
-    );
-    const hasEmpties = present?.ok === true;
-    const counted = await tx.query<CountRow>(countsSql(hasEmpties), [...cal, checked.tickers]);
-    const audits = counted.filter((row) => row.known).map((row) => tickerAudit(row, cut, checked));
-    const differing = audits.filter((a) => a.span !== null && a.audit.missing !== 0);
-    const starts = new Map(differing.map((a) => [a.audit.ticker, a.span!.first]));
-    const gaps = await gapRanges(tx, { cal, hasEmpties, starts });
-    const tickers = audits.map(({ audit }) => ({ ...audit, gaps: gaps.get(audit.ticker) ?? [] }));
+    const counted = await tx.query<CountRow>(COUNTS_SQL, [cal.first, cal.last, cal.offDays, checked.tickers]);
+    const empties = await emptiesByTicker(tx, cal, checked.tickers);
+    const audits = counted
+      .filter((row) => row.known)
+      .map((row) => tickerAudit(row, cal, empties.get(row.ticker) ?? [], checked));
+    const differing = audits.filter((a) => a.audit.missing !== 0);
+    const spans = await gapRanges(tx, cal, differing);
+    const tickers = audits.map(({ audit }) => ({
+      ...audit,
+      gaps: withoutEmpties(spans.get(audit.ticker) ?? [], empties.get(audit.ticker) ?? [], cal),
+    }));
     return {
-      from: cut ? checked.sessions[cut.first - 1]! : null,
-      to: cut ? checked.sessions[cut.last - 1]! : null,
-      sessions: cut ? cut.last - cut.first + 1 : 0,
+      from: cal.first,
+      to: cal.last,
+      sessions: cal.size,
       tickers,
       unknown: counted.filter((row) => !row.known).map((row) => row.ticker),
       totals: totalsOf(tickers),

@@ -171,9 +171,13 @@ describe.each(testBackends())('the price gap audit on $name', (backend) => {
       missing: 12,
       gaps: [{ from: '2024-01-03', to: '2024-01-19', sessions: 12 }],
     });
-    const none = await auditPriceGaps(db, { sessions: SESSIONS, historyStart: '2024-02-01' });
-    expect(none).toMatchObject({ from: null, to: null, sessions: 0 });
-    expect(none.totals.missing).toBe(0);
+    const none = await auditPriceGaps(db, { sessions: SESSIONS, historyStart: '2024-02-01' }).catch(
+      (e: unknown) => e,
+    );
+    expect((none as Error).message).toBe(
+      'auditPriceGaps: no session to audit: the history start 2024-02-01 is after the last session given ' +
+        '(2024-01-19); pass an earlier history start',
+    );
   });
 
   it('counts a session confirmed empty after two tries as explained, and one tried once as a gap', async () => {
@@ -293,11 +297,19 @@ describe.each(testBackends())('the price gap audit on $name', (backend) => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
       return seed / 2 ** 31;
     };
-    const calendar = Array.from({ length: 120 }, (_, i) =>
+    const days = Array.from({ length: 160 }, (_, i) =>
       new Date(Date.UTC(2023, 0, 2) + i * 86_400_000).toISOString().slice(0, 10),
     );
+    // Weekends and a few random holidays are no session; some bars still land on them (bad data).
+    const calendar = days.filter((_, i) => i % 7 < 5 && random() > 0.03);
     const tickers = Array.from({ length: 30 }, (_, i) => `R${String(i).padStart(2, '0')}`);
-    const stored = new Map(tickers.map((t) => [t, calendar.filter(() => random() > 0.08)]));
+    const late = (i: number) => (i % 4 === 0 ? Math.floor(random() * 40) : 0);
+    const stored = new Map(
+      tickers.map((t, i) => {
+        const from = days[late(i)]!;
+        return [t, days.filter((d) => d >= from && random() > (calendar.includes(d) ? 0.08 : 0.95))];
+      }),
+    );
     const empties = tickers.flatMap((ticker) =>
       calendar
         .filter((d) => !stored.get(ticker)!.includes(d) && random() < 0.3)
@@ -314,19 +326,23 @@ describe.each(testBackends())('the price gap audit on $name', (backend) => {
     );
     await recordEmptyTries(db, empties, { at: AT });
     await recordEmptyTries(db, empties, { at: AT });
-    const audit = await auditPriceGaps(db, { sessions: calendar });
-    for (const t of audit.tickers) {
-      const have = new Set([
-        ...stored.get(t.ticker)!,
-        ...empties.filter((e) => e.ticker === t.ticker).map((e) => e.date),
-      ]);
-      const first = stored.get(t.ticker)![0]!;
-      const missing = calendar.filter((d) => d >= first && !have.has(d));
-      const listed = t.gaps.flatMap((g) => calendar.filter((d) => d >= g.from && d <= g.to));
-      expect(listed, t.ticker).toEqual(missing);
-      expect(t.missing, t.ticker).toBe(missing.length);
-      for (const [a, b] of t.gaps.slice(1).map((g, i) => [t.gaps[i]!, g] as const)) {
-        expect(calendar.indexOf(b.from) - calendar.indexOf(a.to), 'ranges are merged').toBeGreaterThan(1);
+    for (const historyStart of [undefined, calendar[10]!]) {
+      const audit = await auditPriceGaps(db, { sessions: calendar, historyStart });
+      for (const t of audit.tickers) {
+        const bars = stored.get(t.ticker)!.filter((d) => !historyStart || d >= historyStart);
+        const have = new Set([...bars, ...empties.filter((e) => e.ticker === t.ticker).map((e) => e.date)]);
+        const first = historyStart ?? bars[0]!;
+        const expected = calendar.filter((d) => d >= first);
+        const missing = expected.filter((d) => !have.has(d));
+        const listed = t.gaps.flatMap((g) => calendar.filter((d) => d >= g.from && d <= g.to));
+        const where = `${t.ticker} from ${historyStart ?? 'its first bar'}`;
+        expect(listed, where).toEqual(missing);
+        expect(t.missing, where).toBe(missing.length);
+        expect(t.expected, where).toBe(expected.length);
+        expect(t.stored, where).toBe(bars.filter((d) => calendar.includes(d)).length);
+        for (const [a, b] of t.gaps.slice(1).map((g, i) => [t.gaps[i]!, g] as const)) {
+          expect(calendar.indexOf(b.from) - calendar.indexOf(a.to), 'ranges are merged').toBeGreaterThan(1);
+        }
       }
     }
   });

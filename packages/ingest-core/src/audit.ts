@@ -68,6 +68,13 @@ export async function auditPriceHistory(
   const asOf = checkDateOption('asOf', options.asOf);
   const staleAfter = options.staleAfter ?? STALE_AFTER_SESSIONS;
   const lastSession = lastSessionOf(deps.clock(), asOf);
+  if (historyStart !== undefined && historyStart > lastSession) {
+    throw new IngestError(
+      'INVALID_OPTIONS',
+      `historyStart ${historyStart} is after the last closed session (${lastSession}): nothing to audit; ` +
+        'give an earlier date',
+    );
+  }
   const first =
     historyStart ?? (await getFirstPriceDate(deps.db, { tickers: options.tickers })) ?? lastSession;
   const padded = sessionsBack(lastSession, staleAfter);

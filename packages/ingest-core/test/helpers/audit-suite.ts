@@ -126,9 +126,12 @@ export function defineAuditSuite(kind: BackendKind): void {
       expect(result.totals).toMatchObject({ confirmedEmpty: 2, missing: 0 });
     });
 
-    it('refuses a malformed date option, saying what to pass', async () => {
+    it('refuses a malformed date option or a history start after the last closed session, saying what to pass', async () => {
       await expect(audit(FIXED_NOW, { historyStart: '2026-02-30' })).rejects.toThrow(
         'historyStart must be a calendar date YYYY-MM-DD (got "2026-02-30"), e.g. 2021-01-04',
+      );
+      await expect(audit(BEFORE_CLOSE, { historyStart: '2026-05-08' })).rejects.toThrow(
+        'historyStart 2026-05-08 is after the last closed session (2026-05-07): nothing to audit; give an earlier date',
       );
     });
   });
