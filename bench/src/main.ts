@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { redactUrl } from './databases.js';
 import { progress } from './log.js';
 import { emptyResult, formatTable, type ScenarioResult } from './report.js';
+import { auditScenario } from './scenarios/audit.js';
 import {
   misconfiguredBudget,
   productionEnvelope,
@@ -37,6 +38,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'db-upsert-embedded', expect: '~4 min', run: () => dbUpsert('embedded') },
   { name: 'backfill-memory', expect: '~2 min', run: () => backfillMemory('postgres') },
   { name: 'backfill-memory-embedded', expect: '~3 min', run: () => backfillMemory('embedded') },
+  { name: 'audit', expect: '~1 min', run: () => auditScenario('postgres') },
+  { name: 'audit-embedded', expect: '~2 min', run: () => auditScenario('embedded') },
 ];
 
 const USAGE = `usage: pnpm bench [--json] [--scenario NAME]... [--list]

@@ -196,6 +196,26 @@ export const statusArgs = {
   },
 } as const satisfies ArgsDef;
 
+export const auditArgs = {
+  ...dbArgs,
+  json: { type: 'boolean', description: 'Print the audit as one JSON document on stdout' },
+  tickers: {
+    type: 'string',
+    description: 'Audit only these tickers (A,B,C), inactive ones included (default: every active ticker)',
+    valueHint: 'A,B,C',
+  },
+  'history-from': {
+    type: 'string',
+    description: "Expect every session from this day (default: from each ticker's first stored bar)",
+    valueHint: 'YYYY-MM-DD',
+  },
+  'as-of': {
+    type: 'string',
+    description: 'Audit up to the last session on or before this day (default: the last closed session)',
+    valueHint: 'YYYY-MM-DD',
+  },
+} as const satisfies ArgsDef;
+
 /** `smartstock sandbox`: the offline FMP's options (validated by the sandbox package's own parser). */
 export const sandboxArgs = {
   port: {

@@ -1,6 +1,16 @@
 import { type ArgsDef, type CommandDef, defineCommand, parseArgs, renderUsage } from 'citty';
 import { assertKnownArgs } from './args.js';
-import { dbArgs, dcfArgs, pricesArgs, sandboxArgs, statusArgs, syncArgs, tickersArgs } from './args-def.js';
+import {
+  auditArgs,
+  dbArgs,
+  dcfArgs,
+  pricesArgs,
+  sandboxArgs,
+  statusArgs,
+  syncArgs,
+  tickersArgs,
+} from './args-def.js';
+import { auditCommand } from './commands/audit.js';
 import { migrateCommand } from './commands/db.js';
 import { runTasks } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -56,6 +66,12 @@ const COMMANDS: Record<string, Leaf | Record<string, Leaf>> = {
     statusArgs,
     statusCommand,
   ),
+  audit: leaf(
+    'audit',
+    'Check the stored prices against the NYSE calendar: gaps, confirmed-empty sessions, stale tickers',
+    auditArgs,
+    auditCommand,
+  ),
   db: {
     migrate: leaf(
       'migrate',
@@ -102,9 +118,9 @@ function isLeaf(entry: Leaf | Record<string, Leaf>): entry is Leaf {
 }
 
 const EXIT_CODES_HELP = `
-Exit codes: 0 success or partial, 1 a task failed (or partial with --strict, or --check unhealthy),
-2 something to change before a rerun (usage, a setting, a refused database, a missing file), 3 another sync
-holds the lock.
+Exit codes: 0 success or partial, 1 a task failed (or partial with --strict, --check unhealthy, or an audit
+found an unexplained gap), 2 something to change before a rerun (usage, a setting, a refused database, a
+missing file), 3 another sync holds the lock.
 Settings: flags, then the environment (DATABASE_URL, FMP_API_KEY, FMP_BASE_URL, FMP_REQUESTS_PER_MINUTE,
 SMARTSTOCK_DATA_DIR, SMARTSTOCK_UNIVERSE_URL), then a .env file where the command starts. No DATABASE_URL:
 the embedded database in ./data/db. Logs: --log-format json for one JSON object a line.`;

@@ -527,7 +527,7 @@ describe('usage and configuration errors (the built CLI)', () => {
   it('prints help with the commands and exit codes', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['sync', 'tickers', 'prices', 'dcf', 'status', 'db', 'sandbox']) {
+    for (const command of ['sync', 'tickers', 'prices', 'dcf', 'status', 'audit', 'db', 'sandbox']) {
       expect(result.stdout).toContain(command);
     }
     expect(result.stdout).toContain('Exit codes');

@@ -1,8 +1,21 @@
+export {
+  auditPriceGaps,
+  CONFIRM_EMPTY_TRIES,
+  type GapRange,
+  getFirstPriceDate,
+  type PriceGapAudit,
+  type PriceGapAuditOptions,
+  STALE_AFTER_SESSIONS,
+  type TickerAudit,
+} from './audit.js';
 export type { Database, DatabaseKind } from './backend.js';
 export { type BackfillWindow, getCompletedWindows, readPrices, recordCompletedWindows } from './backfill.js';
 export { type CreateDatabaseOptions, createDatabase } from './database.js';
+export { type EmptySession, type EmptyTry, recordEmptyTries } from './empty-sessions.js';
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError, redactConnectionString } from './errors.js';
 export type {
+  ConfirmedEmptySession,
+  DcfHistory,
   DcfValuation,
   PriceBackfillWindow,
   Prisma,

@@ -58,6 +58,8 @@ interface UpsertSpec<Row> {
   /** The row's values in column order (validated rows only): the unnest arrays and the COPY tuples. */
   cells(row: Row): Cell[];
   keyOf(row: Row): string;
+  /** Tables written from the same rows in the same transaction (dcf_history beside dcf_valuations). */
+  companions?: readonly UpsertSpec<Row>[];
 }
 
 /** Rows per COPY + INSERT ... SELECT round inside the one transaction: bounds the staging table's size. */
@@ -122,6 +124,26 @@ const PRICES: UpsertSpec<PriceRow> = {
   keyOf: (r) => `${r.ticker}|${r.date}`,
 };
 
+/** Every distinct (ticker, date) DCF value; a value revised for the same date replaces the stored one. */
+const DCF_HISTORY: UpsertSpec<DcfRow> = {
+  what: 'DCF history',
+  table: 'dcf_history',
+  stage: 'smartstock_stage_dcf_history',
+  columns: [
+    ['ticker', 'varchar(20)'],
+    ['valuation_date', 'date'],
+    ['dcf', 'double precision'],
+    ['stock_price', 'double precision'],
+    ['source', 'varchar(32)'],
+  ],
+  key: ['ticker', 'valuation_date'],
+  compare: ['dcf', 'stock_price'],
+  alsoSet: ['source'],
+  validate: (row, index) => DCF.validate(row, index),
+  cells: (r) => [r.ticker, r.date, r.dcf, r.stockPrice ?? null, r.source],
+  keyOf: (r) => `${r.ticker}|${r.date}`,
+};
+
 const DCF: UpsertSpec<DcfRow> = {
   what: 'DCF',
   table: 'dcf_valuations',
@@ -149,6 +171,7 @@ const DCF: UpsertSpec<DcfRow> = {
   },
   cells: (r) => [r.ticker, r.date, r.dcf, r.stockPrice ?? null, r.source],
   keyOf: (r) => r.ticker,
+  companions: [DCF_HISTORY],
 };
 
 function upsertSql(spec: UpsertSpec<unknown>, source: string): string {
@@ -267,30 +290,53 @@ function lastWins<Row>(spec: UpsertSpec<Row>, rows: readonly Row[]): Row[] {
   return [...byKey.values()];
 }
 
+/** One table's upsert inside the caller's transaction: unnest for a small PostgreSQL batch, else COPY. */
+function upsertOne<Row>(
+  tx: Executor,
+  kind: Database['kind'],
+  spec: UpsertSpec<Row>,
+  rows: readonly Row[],
+): Promise<WriteResult> {
+  return kind === 'postgres' && rows.length <= SMALL_BATCH
+    ? upsertViaUnnest(tx, spec, rows)
+    : upsertViaCopy(tx, spec, rows);
+}
+
+/** The spec's table, then its companions, in one transaction; the result is the spec's own table's. */
+function upsertWithCompanions<Row>(
+  db: Database,
+  spec: UpsertSpec<Row>,
+  rows: readonly Row[],
+  collapse: boolean,
+): Promise<WriteResult> {
+  const backend = backendOf(db);
+  const rowsFor = (s: UpsertSpec<Row>) => (collapse ? lastWins(s, rows) : rows);
+  return backend.transaction(async (tx) => {
+    const result = await upsertOne(tx, backend.kind, spec, rowsFor(spec));
+    for (const companion of spec.companions ?? [])
+      await upsertOne(tx, backend.kind, companion, rowsFor(companion));
+    return result;
+  });
+}
+
 async function upsert<Row>(db: Database, spec: UpsertSpec<Row>, rows: readonly Row[]): Promise<WriteResult> {
   if (!Array.isArray(rows)) throw new DatabaseError('INVALID_ROW', `${spec.what} rows must be an array`);
   if (rows.length === 0) return { inserted: 0, updated: 0 };
-  const backend = backendOf(db);
-  const run = (batch: readonly Row[]) =>
-    backend.transaction((tx) =>
-      backend.kind === 'postgres' && batch.length <= SMALL_BATCH
-        ? upsertViaUnnest(tx, spec, batch)
-        : upsertViaCopy(tx, spec, batch),
-    );
   try {
     try {
-      return await run(rows);
+      return await upsertWithCompanions(db, spec, rows, false);
     } catch (error) {
-      // Duplicate keys in one statement: collapse them (last wins) and write again. Checking every batch
-      // for duplicates up front would cost more than this rare second attempt.
+      // Duplicate keys in one statement: collapse them (last wins, per table's own key) and write again.
+      // Checking every batch for duplicates up front would cost more than this rare second attempt.
       if ((error as { code?: unknown }).code !== CARDINALITY_VIOLATION) throw error;
-      return await run(lastWins(spec, rows));
+      return await upsertWithCompanions(db, spec, rows, true);
     }
   } catch (error) {
     if (error instanceof DatabaseError) throw error;
+    const tables = [spec, ...(spec.companions ?? [])].map((s) => s.table).join(' and ');
     throw new DatabaseError(
       'WRITE_FAILED',
-      `writing ${rows.length} ${spec.what} rows to ${spec.table} failed, nothing was written: ${errorMessage(error)}`,
+      `writing ${rows.length} ${spec.what} rows to ${tables} failed, nothing was written: ${errorMessage(error)}`,
       { cause: error },
     );
   }
@@ -305,7 +351,11 @@ export function writePrices(db: Database, rows: readonly PriceRow[]): Promise<Wr
   return upsert(db, PRICES, rows);
 }
 
-/** Upserts the latest DCF valuation per ticker into dcf_valuations; same guarantees as writePrices. */
+/**
+ * Upserts the latest DCF valuation per ticker into dcf_valuations and, in the same transaction, every
+ * distinct (ticker, date) value into dcf_history (a value revised for the same date replaces it there); same
+ * guarantees as writePrices. The counts returned are dcf_valuations' own.
+ */
 export function writeDcf(db: Database, rows: readonly DcfRow[]): Promise<WriteResult> {
   return upsert(db, DCF, rows);
 }

@@ -7,6 +7,8 @@ import { type Database, DatabaseError, migrate } from '../src/index.js';
 import { testBackends } from './helpers/backends.js';
 
 const INIT = '20261129000000_init';
+/** Every migration this copy embeds, in order: the first, then the additive ones after it. */
+const ALL = embeddedMigrations.map((m) => m.name);
 const initFile = fileURLToPath(new URL(`../../../prisma/migrations/${INIT}/migration.sql`, import.meta.url));
 
 async function tableNames(db: Database): Promise<string[]> {
@@ -20,9 +22,12 @@ describe.each(testBackends())('migrate on $name', (backend) => {
   it('builds every table and the view from an empty database and records it as Prisma does', async () => {
     const { db } = await backend.fresh();
     const result = await migrate(db);
-    expect(result.applied).toEqual([INIT]);
+    expect(result.applied).toEqual(ALL);
+    expect(ALL[0]).toBe(INIT);
     expect(await tableNames(db)).toEqual([
       '_prisma_migrations',
+      'confirmed_empty_sessions',
+      'dcf_history',
       'dcf_valuations',
       'latest_sync_status',
       'price_backfill_windows',
@@ -30,8 +35,10 @@ describe.each(testBackends())('migrate on $name', (backend) => {
       'sync_logs',
       'tickers',
     ]);
-    const rows = await db.query<Record<string, unknown>>(`SELECT * FROM "_prisma_migrations"`);
-    expect(rows).toHaveLength(1);
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT * FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    expect(rows.map((r) => r.migration_name)).toEqual(ALL);
     const row = rows[0]!;
     expect(row.migration_name).toBe(INIT);
     expect(row.checksum).toBe(createHash('sha256').update(readFileSync(initFile)).digest('hex'));
@@ -48,7 +55,7 @@ describe.each(testBackends())('migrate on $name', (backend) => {
     await migrate(db);
     expect(await migrate(db)).toEqual({ applied: [] });
     const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "_prisma_migrations"`);
-    expect(count!.n).toBe(1);
+    expect(count!.n).toBe(ALL.length);
   });
 
   it('creates _prisma_migrations with the exact columns Prisma creates', async () => {
@@ -147,7 +154,7 @@ describe.each(testBackends())('migrate on $name', (backend) => {
     const names = await db.query<{ migration_name: string }>(
       `SELECT migration_name FROM "_prisma_migrations" ORDER BY started_at, migration_name`,
     );
-    expect(names.map((r) => r.migration_name)).toEqual([INIT, next.name]);
+    expect(names.map((r) => r.migration_name)).toEqual([...ALL, next.name]);
   });
 
   it('refuses a database migrated by a newer version, naming the migration it does not know', async () => {
@@ -184,7 +191,7 @@ describe.each(testBackends())('migrate on $name', (backend) => {
     expect((error as Error).message).toContain('no_such_function');
     expect(await tableNames(db)).not.toContain('half_done');
     const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "_prisma_migrations"`);
-    expect(count!.n).toBe(1);
+    expect(count!.n).toBe(ALL.length);
   });
 
   it('lets concurrent migrators apply each migration exactly once', async () => {
@@ -192,11 +199,36 @@ describe.each(testBackends())('migrate on $name', (backend) => {
     // PostgreSQL: two pools racing for the advisory lock; embedded: two calls on the one instance.
     const second = backend.name === 'postgres' ? await fresh.reopen() : fresh.db;
     const results = await Promise.all([migrate(fresh.db), migrate(second), migrate(fresh.db)]);
-    expect(results.flatMap((r) => r.applied)).toEqual([INIT]);
+    expect(results.flatMap((r) => r.applied)).toEqual(ALL);
     const [count] = await fresh.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "_prisma_migrations"`,
     );
-    expect(count!.n).toBe(1);
+    expect(count!.n).toBe(ALL.length);
+  });
+
+  it('upgrades a database migrated by the first version: adds the new tables and keeps every row', async () => {
+    const { db } = await backend.fresh();
+    await migrate(db, { migrations: embeddedMigrations.slice(0, 1) });
+    await db.query(
+      `INSERT INTO dcf_valuations (ticker, valuation_date, dcf) VALUES ('AAPL', '2024-05-01', 150)`,
+    );
+    expect(await migrate(db)).toEqual({ applied: ALL.slice(1) });
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(['dcf_history', 'confirmed_empty_sessions']));
+    expect(await db.query('SELECT ticker, valuation_date, dcf FROM dcf_valuations')).toEqual([
+      { ticker: 'AAPL', valuation_date: '2024-05-01', dcf: 150 },
+    ]);
+  });
+
+  it('refuses to adopt a dcf_history table made elsewhere without the key the writer needs', async () => {
+    const { db } = await backend.fresh();
+    await migrate(db, { migrations: embeddedMigrations.slice(0, 1) });
+    await db.query(`CREATE TABLE dcf_history (ticker text, valuation_date date, dcf float8)`);
+    const error = await migrate(db).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ADOPTION_IMPOSSIBLE' });
+    expect((error as Error).message).toContain(
+      'cannot adopt the existing table dcf_history: it lacks source, stock_price, updated_at',
+    );
+    expect((error as Error).message).toContain('ALTER TABLE dcf_history RENAME TO dcf_history_old');
   });
 
   it('orders the latest_sync_status view by completion, a run still in progress last', async () => {

@@ -10,6 +10,8 @@ const expected = readPrismaSchema(schemaPath);
 describe('the schema.prisma reader', () => {
   it('reads every model of the schema with its table, key and indexes', () => {
     expect(expected.map((t) => t.table).sort()).toEqual([
+      'confirmed_empty_sessions',
+      'dcf_history',
       'dcf_valuations',
       'price_backfill_windows',
       'stock_prices',

@@ -58,7 +58,7 @@ describe.each(testBackends())('bulk writers on $name', (backend) => {
       shared = (await backend.fresh()).db;
       await migrate(shared);
     }
-    await shared.query('TRUNCATE stock_prices, dcf_valuations');
+    await shared.query('TRUNCATE stock_prices, dcf_valuations, dcf_history');
     return shared;
   }
   /** A database of its own, for a test that changes the schema. */
@@ -275,6 +275,66 @@ describe.each(testBackends())('bulk writers on $name', (backend) => {
     expect((bad as Error).message).toContain(
       'DCF row 0 (ticker "AAPL", date 2024-05-01): dcf must be a finite number',
     );
+  });
+
+  it('keeps every distinct (ticker, date) DCF value in dcf_history while dcf_valuations keeps the latest', async () => {
+    const db = await migrated();
+    const night = (date: string, dcf: number, stockPrice: number | null): DcfRow[] => [
+      { ticker: 'AAPL', date, dcf, stockPrice, source: 'fmp' },
+      { ticker: 'MSFT', date: '2024-05-01', dcf: 390, stockPrice: null, source: 'fmp' },
+    ];
+    await writeDcf(db, night('2024-05-01', 150, 171));
+    await writeDcf(db, night('2024-05-02', 151, 172));
+    await writeDcf(db, night('2024-05-02', 151, 172));
+    const history = () =>
+      db.query(
+        `SELECT ticker, valuation_date, dcf, stock_price, source FROM dcf_history ORDER BY ticker, valuation_date`,
+      );
+    expect(await history()).toEqual([
+      { ticker: 'AAPL', valuation_date: '2024-05-01', dcf: 150, stock_price: 171, source: 'fmp' },
+      { ticker: 'AAPL', valuation_date: '2024-05-02', dcf: 151, stock_price: 172, source: 'fmp' },
+      { ticker: 'MSFT', valuation_date: '2024-05-01', dcf: 390, stock_price: null, source: 'fmp' },
+    ]);
+    expect(await count(db, 'dcf_valuations')).toBe(2);
+    const stamps = () => db.query(`SELECT ticker, valuation_date, updated_at FROM dcf_history ORDER BY 1, 2`);
+    const before = await stamps();
+    await writeDcf(db, night('2024-05-02', 151, 172));
+    expect(await stamps(), 'an unchanged value is not rewritten').toEqual(before);
+    await writeDcf(db, night('2024-05-02', 149.5, 172));
+    expect((await history())[1]).toMatchObject({ valuation_date: '2024-05-02', dcf: 149.5 });
+    expect(await count(db, 'dcf_history')).toBe(3);
+  });
+
+  it('writes a large DCF batch to both tables, and a batch naming a ticker twice keeps both dates in history', async () => {
+    const db = await migrated();
+    const big: DcfRow[] = Array.from({ length: 3_000 }, (_, i) => ({
+      ticker: `D${i}`,
+      date: '2024-05-03',
+      dcf: i / 7,
+      stockPrice: null,
+      source: 'fmp-bulk',
+    }));
+    big.push({ ticker: 'D1', date: '2024-05-06', dcf: 2, stockPrice: null, source: 'fmp-bulk' });
+    expect(await writeDcf(db, big)).toEqual({ inserted: 3_000, updated: 0 });
+    expect(await count(db, 'dcf_history')).toBe(3_001);
+    expect(await db.query(`SELECT valuation_date FROM dcf_valuations WHERE ticker = 'D1'`)).toEqual([
+      { valuation_date: '2024-05-06' },
+    ]);
+  });
+
+  it('writes neither DCF table when one of them refuses the batch', async () => {
+    const { db } = await backend.fresh();
+    await migrate(db);
+    await db.query(`ALTER TABLE dcf_history ADD CONSTRAINT small_dcf CHECK (dcf < 100)`);
+    const error = await writeDcf(db, [
+      { ticker: 'AAPL', date: '2024-05-01', dcf: 150, stockPrice: null, source: 'fmp' },
+    ]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'WRITE_FAILED' });
+    expect((error as Error).message).toContain(
+      'to dcf_valuations and dcf_history failed, nothing was written',
+    );
+    expect(await count(db, 'dcf_valuations')).toBe(0);
+    expect(await count(db, 'dcf_history')).toBe(0);
   });
 
   it('writes into an adopted legacy table in place: NUMERIC prices, a serial id, unknown columns', async () => {

@@ -7,6 +7,7 @@ import {
   holidayName,
   isEarlyClose,
   isSession,
+  lastClosedSession,
   lastNDaysWindow,
   newYorkDate,
   nyseHolidays,
@@ -207,5 +208,16 @@ describe('dates', () => {
   it('finds the previous session across a holiday', () => {
     expect(previousSession('2024-07-05')).toBe('2024-07-03');
     expect(previousSession('2024-04-01')).toBe('2024-03-28');
+  });
+
+  it('takes the last closed session: today after its close, else the session before', () => {
+    // Friday 2024-07-05: closes 16:00 New York (20:00 UTC in summer).
+    expect(lastClosedSession(new Date('2024-07-05T19:59:00Z'))).toBe('2024-07-03');
+    expect(lastClosedSession(new Date('2024-07-05T20:00:00Z'))).toBe('2024-07-05');
+    // On Saturday, and on Monday before its close, the last closed session is Friday.
+    expect(lastClosedSession(new Date('2024-07-06T15:00:00Z'))).toBe('2024-07-05');
+    expect(lastClosedSession(new Date('2024-07-08T13:00:00Z'))).toBe('2024-07-05');
+    // The day after Thanksgiving closes early, at 13:00 New York (18:00 UTC in winter).
+    expect(lastClosedSession(new Date('2024-11-29T18:00:00Z'))).toBe('2024-11-29');
   });
 });

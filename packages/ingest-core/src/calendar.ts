@@ -225,6 +225,12 @@ export function previousSession(date: string): string {
   return d;
 }
 
+/** The latest session that has closed at `instant` (today's once it has closed, else an earlier one). */
+export function lastClosedSession(instant: Date): string {
+  const today = newYorkDate(instant);
+  return hasSessionClosed(today, instant) ? today : previousSession(today);
+}
+
 export interface SyncWindow {
   from: string;
   to: string;

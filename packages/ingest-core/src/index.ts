@@ -7,6 +7,7 @@ export {
   type RunMonitorSettings,
   runMonitorSettingsSchema,
 } from './alerts.js';
+export { auditPriceHistory, type PriceAudit, type PriceAuditOptions } from './audit.js';
 export { BatchWriter, type WriteCounts } from './batch-writer.js';
 export {
   addDays,
@@ -16,6 +17,7 @@ export {
   holidayName,
   isEarlyClose,
   isSession,
+  lastClosedSession,
   lastNDaysWindow,
   NEW_YORK_TIME_ZONE,
   newYorkDate,

@@ -93,6 +93,12 @@ export function defineSyncSuite(kind: BackendKind): void {
       const dcfSymbols = new Set(sandbox.market.dcfSymbols());
       const expectedDcf = universe.filter((s) => dcfSymbols.has(s)).length;
       expect(await dcfTable(t.db)).toHaveLength(expectedDcf);
+      const history = await t.db.query(
+        `SELECT ticker, to_char(valuation_date, 'YYYY-MM-DD') AS date, dcf, stock_price FROM dcf_history ORDER BY ticker`,
+      );
+      expect(history, 'dcf_history holds each value written to dcf_valuations').toEqual(
+        (await dcfTable(t.db)).map(({ updated_at: _, ...row }) => row),
+      );
 
       const [u, p, d] = summary.tasks;
       expect(u!.tickers).toBe(universe.length);

@@ -1,0 +1,3 @@
+import { defineAuditSuite } from './helpers/audit-suite.js';
+
+defineAuditSuite('embedded');
