@@ -7,11 +7,16 @@ import { main } from './main.js';
 // by SIGINT", not `running`); the same signal again (a person's second Ctrl-C), or one with nothing to stop,
 // quits at once. A SIGTERM after a SIGINT is not a second Ctrl-C: CI runners cancel with SIGINT, then SIGTERM
 // 7.5 s later, and the clean stop must be allowed to finish.
+// One Ctrl-C can arrive twice within milliseconds: through the terminal's process group and forwarded by the
+// repository's wrapper (scripts/smartstock.mjs). The same signal within ONE_PRESS_MS of the first is that one.
+const ONE_PRESS_MS = 500;
 let context: CliContext | null = null;
-const received = new Set<NodeJS.Signals>();
+const received = new Map<NodeJS.Signals, number>();
 const handleSignal = (signal: NodeJS.Signals) => {
-  const again = received.has(signal);
-  received.add(signal);
+  const first = received.get(signal);
+  if (first !== undefined && performance.now() - first < ONE_PRESS_MS) return;
+  const again = first !== undefined;
+  if (!again) received.set(signal, performance.now());
   const stop = context?.onInterrupt;
   if (again || !stop) process.exit(signal === 'SIGINT' ? 130 : 143);
   if (received.size === 1) stop(signal);

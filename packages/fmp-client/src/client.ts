@@ -252,7 +252,9 @@ class FmpHttpClient implements FmpClient {
 
   async close(): Promise<void> {
     await this.internal.limiter.gate.close?.();
-    await this.dispatcher.close().catch(() => undefined);
+    // destroy, not close: close waits for requests still pending (a cancelled run's aborted calls may wait
+    // on a slow server), and a client being closed has no call left that anyone awaits.
+    await this.dispatcher.destroy().catch(() => undefined);
   }
 
   abort(reason?: unknown): void {

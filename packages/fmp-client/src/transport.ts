@@ -94,6 +94,6 @@ export async function fetchFile(
       timeoutMs: options.timeoutMs ?? 60_000,
     });
   } finally {
-    await dispatcher.close().catch(() => undefined);
+    await dispatcher.destroy().catch(() => undefined);
   }
 }

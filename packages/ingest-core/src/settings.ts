@@ -45,8 +45,8 @@ export const SYNC_SETTING = {
   /** Task names or aliases; planSync resolves them and names an unknown one. */
   tasks: z.array(z.string()),
   tickers: z.array(z.string()),
-  /** Calendar days back from today (New York); the upper bound depends on today, checked by planSync. */
-  days: whole(0, 1_000_000),
+  /** Calendar days back from today (New York), at least 1; the upper bound depends on today (planSync). */
+  days: whole(1, 1_000_000),
   from: isoDate,
   to: isoDate,
   mode: z.enum(PRICES_MODES, { error: `must be one of ${PRICES_MODES.join(', ')}` }),

@@ -81,11 +81,8 @@ describe('planSync', () => {
     );
   });
 
-  it('accepts zero days: today only', () => {
-    expect(planSync({ days: 0 }, now).window).toEqual({
-      from: '2026-05-08',
-      to: '2026-05-08',
-      closedSessions: ['2026-05-08'],
-    });
+  it('takes one day as today and yesterday, and refuses zero days as the CLI and the Action do', () => {
+    expect(planSync({ days: 1 }, now).window.to).toBe('2026-05-08');
+    expect(refusal({ days: 0 })).toMatch(/invalid days 0: must be a whole number >= 1/);
   });
 });

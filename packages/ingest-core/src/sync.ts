@@ -418,11 +418,13 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
     }
 
     const completedAt = clock();
-    const status: TaskStatus = tasks.some((t) => t.status === 'failed')
-      ? 'failed'
-      : tasks.some((t) => t.status === 'partial')
-        ? 'partial'
-        : 'success';
+    // A task the cancel kept from running leaves the night incomplete: never `success`.
+    const status: TaskStatus =
+      tasks.some((t) => t.status === 'failed') || notRun.length > 0
+        ? 'failed'
+        : tasks.some((t) => t.status === 'partial')
+          ? 'partial'
+          : 'success';
     const summary: SyncSummary = {
       schemaVersion: SUMMARY_SCHEMA_VERSION,
       runId,
