@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MIN_SECRET_LENGTH } from '@smartstock/common';
+import { secretsOf } from '@smartstock/common';
 import {
   DEFAULT_FMP_BASE_URL,
   DEFAULT_REQUESTS_PER_MINUTE,
@@ -11,6 +11,7 @@ import {
   type SyncOptions,
   TASK_NAMES,
   type TaskName,
+  URL_SETTING,
 } from '@smartstock/ingest-core';
 import { z } from 'zod';
 
@@ -55,13 +56,7 @@ const schema = z.object({
     .string()
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, shown to the user
     .min(1, 'is required: pass it from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}')
-    .refine((s) => {
-      try {
-        return /^postgres(ql)?:$/.test(new URL(s).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a postgresql://user:password@host:5432/database URL'),
+    .pipe(URL_SETTING.database),
   tasks: z.string().transform((value, ctx) => {
     const names = value
       .split(/[\s,]+/)
@@ -95,14 +90,7 @@ const schema = z.object({
     .pipe(SYNC_SETTING.failureThreshold),
   'min-tickers': optional(wholeText.pipe(SYNC_SETTING.minTickers)),
   strict: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
-  'fmp-base-url': z.string().refine((s) => {
-    try {
-      const u = new URL(s);
-      return /^https?:$/.test(u.protocol) && (u.pathname === '/' || u.pathname === '') && !u.search;
-    } catch {
-      return false;
-    }
-  }, 'must be an origin such as https://financialmodelingprep.com (no path)'),
+  'fmp-base-url': URL_SETTING.fmpBaseUrl,
   'data-dir': z.string().min(1),
   'notify-urls': z.string().transform((value, ctx) => {
     const urls = value
@@ -110,11 +98,7 @@ const schema = z.object({
       .map((s) => s.trim())
       .filter(Boolean);
     for (const url of urls) {
-      let ok = false;
-      try {
-        ok = /^https?:$/.test(new URL(url).protocol);
-      } catch {}
-      if (!ok) {
+      if (!URL_SETTING.http.safeParse(url).success) {
         ctx.addIssue({ code: 'custom', message: 'must be http(s) webhook URLs, comma-separated' });
         return z.NEVER;
       }
@@ -122,25 +106,9 @@ const schema = z.object({
     return urls;
   }),
   'notify-on': z.enum(['failed', 'partial', 'always'], { error: 'must be failed, partial or always' }),
-  'ping-url': optional(
-    z.string().refine((s) => {
-      try {
-        return /^https?:$/.test(new URL(s).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be an http(s) check URL'),
-  ),
+  'ping-url': optional(URL_SETTING.http),
   'ping-style': z.enum(['healthchecks', 'cronitor'], { error: 'must be healthchecks or cronitor' }),
-  'budget-redis-url': optional(
-    z.string().refine((s) => {
-      try {
-        return /^rediss?:$/.test(new URL(s).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a redis:// or rediss:// URL'),
-  ),
+  'budget-redis-url': optional(URL_SETTING.redis),
   'budget-redis-timeout': whole(1),
 });
 
@@ -190,7 +158,7 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
     failureThreshold: v['failure-threshold'],
     minTickers: v['min-tickers'] as number | undefined,
     strict: /^true$/i.test(v.strict),
-    fmpBaseUrl: new URL(v['fmp-base-url']).origin,
+    fmpBaseUrl: v['fmp-base-url'],
     dataDir: path.resolve(workspace, v['data-dir']),
     monitor: {
       notifyUrls: v['notify-urls'],
@@ -205,25 +173,16 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
 
 export const INPUT_NAMES = Object.keys(schema.shape);
 
-/** The values to hide: each secret input whole, and the database's and Redis's passwords alone (raw and decoded). */
+/**
+ * The values to hide: the FMP key and the passwords of the database's and Redis's URLs (the one rule of
+ * @smartstock/common, shared with the CLI, so a message can still say which database it means).
+ */
 export function secretValues(raw: {
   apiKey: string;
   databaseUrl: string;
   budgetRedisUrl?: string;
 }): string[] {
-  const values = [raw.apiKey, raw.databaseUrl];
-  for (const url of [raw.databaseUrl, raw.budgetRedisUrl ?? '']) {
-    if (url === '') continue;
-    values.push(url);
-    try {
-      const password = new URL(url).password;
-      if (password) values.push(password, decodeURIComponent(password));
-    } catch {
-      // Not a URL: validation reports it (without echoing it); the whole value is masked above.
-    }
-  }
-  // The project's one minimum: masking a very short string would star out ordinary words all over the log.
-  return [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))];
+  return secretsOf({ secrets: [raw.apiKey], urls: [raw.databaseUrl, raw.budgetRedisUrl] });
 }
 
 /** The FMP client's settings from the inputs: ingest-core's createSyncClient turns them into the client. */

@@ -136,12 +136,18 @@ describe('inputs', () => {
     );
   });
 
-  it('masks the key, the URL and the password alone', () => {
+  it('masks the key and the database password, as the CLI does, so a message can still name the database', () => {
     expect(secretValues({ apiKey: required['fmp-api-key'], databaseUrl: required['database-url'] })).toEqual([
       'k3y-value',
-      'postgresql://app:s3cret@db.example:5432/stocks',
       's3cret',
     ]);
+    expect(
+      secretValues({
+        apiKey: required['fmp-api-key'],
+        databaseUrl: 'not a url: hunter2-pasted',
+        budgetRedisUrl: 'redis://:r3dis-pass@cache:6379',
+      }),
+    ).toEqual(['k3y-value', 'not a url: hunter2-pasted', 'r3dis-pass']);
   });
 
   it('knows every input it reads, with defaults only for optional ones', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { MIN_SECRET_LENGTH } from '@smartstock/common';
+import { secretsOf as connectionSecrets } from '@smartstock/common';
 import {
   DEFAULT_FMP_BASE_URL,
   DEFAULT_REQUESTS_PER_MINUTE,
@@ -11,6 +11,7 @@ import {
   SYNC_SETTING,
   type SyncClientSettings,
   TICKER_SHAPE,
+  URL_SETTING,
 } from '@smartstock/ingest-core';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -97,29 +98,9 @@ const runSetting = {
   minTickers: wholeNumber.pipe(SYNC_SETTING.minTickers),
 };
 const isoDate = z.iso.date().refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)));
-/** `new URL()` without the exception: zod runs a refinement even after `z.url()` failed, so it must not throw. */
-export function parseUrl(text: string): URL | null {
-  try {
-    return new URL(text);
-  } catch {
-    return null;
-  }
-}
-const postgresUrl = z.string().refine((s) => /^postgres(ql)?:$/.test(parseUrl(s)?.protocol ?? ''));
-const origin = z
-  .string()
-  .refine((s) => {
-    const u = parseUrl(s);
-    return (
-      u !== null &&
-      /^https?:$/.test(u.protocol) &&
-      (u.pathname === '/' || u.pathname === '') &&
-      !u.search &&
-      !u.hash
-    );
-  })
-  .transform((s) => parseUrl(s)?.origin ?? s);
-const httpUrl = z.string().refine((s) => /^https?:$/.test(parseUrl(s)?.protocol ?? ''));
+const postgresUrl = URL_SETTING.database;
+const origin = URL_SETTING.fmpBaseUrl;
+const httpUrl = URL_SETTING.http;
 const apiKey = z.string().regex(/^\S+$/);
 
 export function resolveDataDir(ctx: StartContext, flagValue?: unknown): string {
@@ -255,7 +236,7 @@ export function resolveRequestsPerMinute(ctx: StartContext, flags: FmpFlags): nu
     : undefined;
 }
 
-const redisUrl = z.string().refine((s) => /^rediss?:$/.test(parseUrl(s)?.protocol ?? ''));
+const redisUrl = URL_SETTING.redis;
 
 /**
  * The shared budget (`--budget-redis URL` or FMP_BUDGET_REDIS_URL, `--budget-redis-timeout 60s`). The URL
@@ -344,22 +325,7 @@ export function resolveRunSettings(
   }
   const tickers = str('tickers');
   if (tickers) {
-    const list = [
-      ...new Set(
-        tickers.value
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean)
-          .map((t) => normalizeTicker(t)),
-      ),
-    ];
-    const bad = list.find((t) => !TICKER_SHAPE.test(t));
-    if (list.length === 0 || bad !== undefined) {
-      throw new ConfigError(
-        `--tickers must be a comma-separated list of symbols such as AAPL,MOG-A${bad ? ` (got "${bad}")` : ''}`,
-      );
-    }
-    settings.tickers = list;
+    settings.tickers = parseTickerList(tickers.value);
   }
   const days = str('days');
   const from = str('from');
@@ -399,39 +365,38 @@ export function resolveRunSettings(
 }
 
 /**
- * The values no output may ever show: the FMP key and the database password (also its encoded form). A
- * database URL is shown with only its password masked, so a message can say which database it means; one
- * that does not parse is hidden whole (it may be a password pasted in the wrong place).
+ * `--tickers AAPL,mog.a`: normalised (MOG-A), without duplicates; every command that takes a ticker list reads
+ * it with this one rule.
+ */
+export function parseTickerList(text: string): string[] {
+  const list = [
+    ...new Set(
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map((t) => normalizeTicker(t)),
+    ),
+  ];
+  const bad = list.find((t) => !TICKER_SHAPE.test(t));
+  if (list.length === 0 || bad !== undefined) {
+    throw new ConfigError(
+      `--tickers must be a comma-separated list of symbols such as AAPL,MOG-A${bad ? ` (got "${bad}")` : ''}`,
+    );
+  }
+  return list;
+}
+
+/**
+ * The values no output may ever show: the FMP key and the passwords of the database's and Redis's URLs (the
+ * one rule of @smartstock/common, shared with the Action).
  */
 export function secretsOf(values: {
   apiKey?: string | undefined;
   databaseUrl?: string | undefined;
   budgetRedisUrl?: string | undefined;
 }): string[] {
-  const secrets: string[] = [];
-  if (values.apiKey) secrets.push(values.apiKey);
-  for (const text of [values.databaseUrl, values.budgetRedisUrl]) {
-    if (!text) continue;
-    const url = parseUrl(text);
-    if (url === null) secrets.push(text);
-    else if (url.password) {
-      secrets.push(url.password);
-      try {
-        secrets.push(decodeURIComponent(url.password));
-      } catch {
-        // A malformed %-escape: the raw form above is what appears in text.
-      }
-    }
-  }
-  return [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))];
-}
-
-/** `postgresql://app:***@db:5432/prod`: the URL as messages show it, the password masked. */
-export function displayUrl(text: string): string {
-  const url = parseUrl(text);
-  if (url === null) return '(the URL, not shown)';
-  if (url.password) url.password = '***';
-  return url.toString().replace(':%2A%2A%2A@', ':***@');
+  return connectionSecrets({ secrets: [values.apiKey], urls: [values.databaseUrl, values.budgetRedisUrl] });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { displayUrl } from '@smartstock/common';
 import { createDatabase, type Database, migrate } from '@smartstock/db';
-import { type DatabaseConfig, displayUrl, resolveDatabaseConfig, type StartContext } from './config.js';
+import { type DatabaseConfig, resolveDatabaseConfig, type StartContext } from './config.js';
 import { ConfigError, errorCode } from './errors.js';
 import type { Io, Reporter } from './output.js';
 

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { migrate, type PriceRow, recordEmptyTries, replaceUniverse, writePrices } from '@smartstock/db';
+import { migrate, recordEmptyTries } from '@smartstock/db';
 import { sessionsBetween } from '@smartstock/ingest-core';
+import { seedHistories } from '@smartstock/testkit/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, BACKENDS, type Backend, createBackend, runCli } from './helpers.js';
 
@@ -10,22 +11,6 @@ import { assertBuilt, BACKENDS, type Backend, createBackend, runCli } from './he
 const AS_OF = '2024-04-05';
 /** 2024-03-25 .. 2024-04-05: Good Friday 2024-03-29 is no session (9 sessions). */
 const SESSIONS = sessionsBetween('2024-03-25', AS_OF);
-
-function bar(ticker: string, date: string): PriceRow {
-  return {
-    ticker,
-    date,
-    open: 5,
-    high: 6,
-    low: 4,
-    close: 5.5,
-    volume: 1_000,
-    vwap: null,
-    change: null,
-    changePercent: null,
-    source: 'test',
-  };
-}
 
 const HISTORIES: Record<string, string[]> = {
   AAA: SESSIONS,
@@ -49,16 +34,7 @@ describe.each(BACKENDS)('smartstock audit on the %s database', (name) => {
     const db = await backend.open();
     try {
       await migrate(db);
-      const entries = Object.keys(HISTORIES).map((ticker) => ({
-        ticker,
-        name: null,
-        sector: null,
-        exchange: null,
-        weight: null,
-      }));
-      await replaceUniverse(db, entries, { asOf: SESSIONS[0]! });
-      const rows = Object.entries(HISTORIES).flatMap(([ticker, dates]) => dates.map((d) => bar(ticker, d)));
-      await writePrices(db, rows);
+      await seedHistories(db, HISTORIES, { asOf: SESSIONS[0]! });
       const halted = [{ ticker: 'HLT', date: '2024-04-03' }];
       for (const at of ['2024-04-04T12:00:00Z', '2024-04-05T12:00:00Z'])
         await recordEmptyTries(db, halted, { at: new Date(at) });

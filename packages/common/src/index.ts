@@ -7,3 +7,4 @@ export {
   redactAndBound,
   redactSecrets,
 } from './redact.js';
+export { displayUrl, secretsOf } from './urls.js';

@@ -20,7 +20,6 @@ export {
 } from './errors.js';
 export {
   checkSharedBudget,
-  displayRedisUrl,
   SHARED_BUDGET_DEFAULTS,
   type SharedBudgetOptions,
 } from './shared-budget.js';

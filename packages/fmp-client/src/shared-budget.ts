@@ -15,6 +15,7 @@
  * of the API key, never the key itself.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { displayUrl } from '@smartstock/common';
 import { FmpBudgetError } from './errors.js';
 import { abortReason, type BudgetTicket, type Clock, type Gate, type Sleep } from './limiter.js';
 
@@ -35,13 +36,7 @@ export const SHARED_BUDGET_DEFAULTS = Object.freeze({
 
 /** The Redis URL as messages show it: the password masked, so a message can say which Redis it means. */
 export function displayRedisUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.password) url.password = '***';
-    return url.toString().replace(':%2A%2A%2A@', ':***@');
-  } catch {
-    return '(the Redis URL, not shown)';
-  }
+  return displayUrl(text, 'the Redis URL');
 }
 
 /** The part of ioredis this module uses (an optional peer dependency, loaded on first use). */

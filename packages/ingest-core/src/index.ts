@@ -98,3 +98,4 @@ export {
   type ValidateOptions,
   validateUniverse,
 } from './universe/clean.js';
+export { URL_SETTING } from './url-settings.js';

@@ -1,6 +1,6 @@
 import { isValidDate, STALE_AFTER_SESSIONS, type TickerAudit } from '@smartstock/db';
-import { auditPriceHistory, normalizeTicker, type PriceAudit, TICKER_SHAPE } from '@smartstock/ingest-core';
-import { resolveDatabaseConfig, secretsOf } from '../config.js';
+import { auditPriceHistory, type PriceAudit } from '@smartstock/ingest-core';
+import { parseTickerList, resolveDatabaseConfig, secretsOf } from '../config.js';
 import { type CliContext, openDatabase } from '../context.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { renderTable } from '../output.js';
@@ -16,26 +16,6 @@ export interface AuditFlags {
 /** Gap ranges shown per ticker in the table; the rest are counted (--json lists them all). */
 const RANGES_SHOWN = 3;
 
-function parseTickers(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = [
-    ...new Set(
-      String(value)
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
-        .map((t) => normalizeTicker(t)),
-    ),
-  ];
-  const bad = list.find((t) => !TICKER_SHAPE.test(t));
-  if (list.length === 0 || bad !== undefined) {
-    throw new ConfigError(
-      `--tickers must be a comma-separated list of symbols such as AAPL,MOG-A${bad ? ` (got "${bad}")` : ''}`,
-    );
-  }
-  return list;
-}
-
 function parseDay(flag: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && isValidDate(value)) return value;
@@ -50,7 +30,7 @@ function parseDay(flag: string, value: unknown): string | undefined {
  */
 export async function auditCommand(cli: CliContext, flags: AuditFlags): Promise<number> {
   const options = {
-    tickers: parseTickers(flags.tickers),
+    tickers: flags.tickers === undefined ? undefined : parseTickerList(String(flags.tickers)),
     historyStart: parseDay('history-from', flags['history-from']),
     asOf: parseDay('as-of', flags['as-of']),
   };

@@ -409,6 +409,12 @@ function closingWords(
   const dataDirFlag =
     options.flags['data-dir'] !== undefined ? ` --data-dir ${shownPath(cli, options.dataDir)}` : '';
   reporter.out('');
+  if (tasks.length === 0) {
+    // Cancelled before its first task started: nothing ran, nothing was written, there is nothing to look at.
+    const why = summary.cancelled ? ` (${summary.cancelled.reason})` : '';
+    reporter.prose(`No task ran${against}: the run was stopped before its first task started${why}.`);
+    return;
+  }
   reporter.prose(`Ran ${ran}${against}: ${outcome}.`);
   reporter.prose(
     `The data is in ${where}: tables tickers, stock_prices and dcf_valuations, and one sync_logs row per task run${skipped}.`,

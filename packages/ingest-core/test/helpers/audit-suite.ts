@@ -1,4 +1,5 @@
-import { type PriceRow, recordEmptyTries, replaceUniverse, writePrices } from '@smartstock/db';
+import { recordEmptyTries } from '@smartstock/db';
+import { seedHistories } from '@smartstock/testkit/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPriceHistory } from '../../src/audit.js';
 import { sessionsBetween } from '../../src/calendar.js';
@@ -9,22 +10,6 @@ const SESSIONS = sessionsBetween('2026-03-30', '2026-05-08');
 /** Friday 2026-05-08, 11:00 New York: that day's session has not closed. */
 const BEFORE_CLOSE = new Date('2026-05-08T15:00:00Z');
 
-function bar(ticker: string, date: string): PriceRow {
-  return {
-    ticker,
-    date,
-    open: 5,
-    high: 6,
-    low: 4,
-    close: 5.5,
-    volume: 1_000,
-    vwap: null,
-    change: null,
-    changePercent: null,
-    source: 'test',
-  };
-}
-
 const HISTORIES: Record<string, string[]> = {
   AAA: SESSIONS,
   BBB: SESSIONS.filter((d) => d !== '2026-04-02' && d !== '2026-04-06'),
@@ -32,20 +17,7 @@ const HISTORIES: Record<string, string[]> = {
   NEW: [],
 };
 
-async function seed(t: TestDatabase): Promise<void> {
-  const entries = Object.keys(HISTORIES).map((ticker) => ({
-    ticker,
-    name: null,
-    sector: null,
-    exchange: null,
-    weight: null,
-  }));
-  await replaceUniverse(t.db, entries, { asOf: '2026-03-30' });
-  await writePrices(
-    t.db,
-    Object.entries(HISTORIES).flatMap(([ticker, dates]) => dates.map((d) => bar(ticker, d))),
-  );
-}
+const seed = (t: TestDatabase) => seedHistories(t.db, HISTORIES, { asOf: '2026-03-30' });
 
 /** The NYSE gap audit (auditPriceHistory) on one backend, with pinned clocks. */
 export function defineAuditSuite(kind: BackendKind): void {
