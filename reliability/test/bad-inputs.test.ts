@@ -135,17 +135,21 @@ for (const backendName of BACKENDS) {
       runCli([...args, ...target.args], { env: fmpEnv(sandbox, target), cwd: target.dataDir });
     const dump = (): Promise<Record<string, string[]>> => target.withDb((db: Database) => dumpAllTables(db));
 
-    it('refuses each bad argument with exit 2 and a message naming it, storing nothing and logging no run', async () => {
-      for (const c of usageCases(window)) {
-        const result = await run([...c.args, ...FAST_CLIENT]);
-        expect(result.code, `${c.name}: ${result.stderr}`).toBe(2);
-        const lastLine = result.stderr.trim().split('\n').at(-1) ?? '';
-        expect(lastLine, c.name).toMatch(c.message);
-        expect(result.stdout.trim(), c.name).toBe('');
-      }
-      expect(await dump()).toEqual(before);
-      expect(await readFile(join(target.dataDir, CLEAN_LIST), 'utf8')).toBe(cleanList);
-    });
+    // The arguments are refused before a database is opened, so one backend proves it: the last one (PostgreSQL
+    // when it runs, whose dump is quick). Thirteen CLI starts are not paid twice.
+    if (backendName === BACKENDS.at(-1)) {
+      it('refuses each bad argument with exit 2 and a message naming it, storing nothing and logging no run', async () => {
+        for (const c of usageCases(window)) {
+          const result = await run([...c.args, ...FAST_CLIENT]);
+          expect(result.code, `${c.name}: ${result.stderr}`).toBe(2);
+          const lastLine = result.stderr.trim().split('\n').at(-1) ?? '';
+          expect(lastLine, c.name).toMatch(c.message);
+          expect(result.stdout.trim(), c.name).toBe('');
+        }
+        expect(await dump()).toEqual(before);
+        expect(await readFile(join(target.dataDir, CLEAN_LIST), 'utf8')).toBe(cleanList);
+      });
+    }
 
     it('refuses each broken universe source, keeping the previous list and table', async () => {
       for (const c of brokenHoldings(sandbox)) {
