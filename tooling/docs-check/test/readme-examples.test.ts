@@ -37,13 +37,15 @@ async function readmeExamples(): Promise<Example[]> {
   return examples;
 }
 
-// The strictest settings a service may use: the packages' published types are checked too (no skipLibCheck).
+// The strictest settings a service may use. The published declaration files themselves are checked whole
+// (skipLibCheck: false, every dependency's types included) by tooling/pack-check on the packed tarballs; here the
+// examples are checked against them, which does not need to re-check node_modules (40 s of tsc on two cores).
 const STRICT = {
   target: 'ES2022',
   strict: true,
   exactOptionalPropertyTypes: true,
   noUncheckedIndexedAccess: true,
-  skipLibCheck: false,
+  skipLibCheck: true,
   types: ['node'],
 };
 
@@ -92,10 +94,7 @@ describe('the READMEs’ TypeScript examples, against the built packages', () =>
   });
 
   it('type-checks every example under moduleResolution bundler', async () => {
-    // The published declaration files were checked whole above; here only the resolution differs.
-    expect(await typecheck(dir, { module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: true })).toBe(
-      '',
-    );
+    expect(await typecheck(dir, { module: 'ESNext', moduleResolution: 'Bundler' })).toBe('');
   });
 
   it('a broken example is caught (so a clean check means something)', async () => {
