@@ -20,7 +20,6 @@ export {
 } from './errors.js';
 export {
   checkSharedBudget,
-  displayRedisUrl,
   SHARED_BUDGET_DEFAULTS,
   type SharedBudgetOptions,
 } from './shared-budget.js';
@@ -38,4 +37,3 @@ export type {
   StockListEntry,
   Validated,
 } from './types.js';
-export { deriveBarFields } from './validate.js';

@@ -18,6 +18,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { FmpBudgetError } from './errors.js';
 import { abortReason, type BudgetTicket, type Clock, type Gate, type Sleep } from './limiter.js';
 
+/**
+ * Where the request budget shared by every process using one API key lives (Redis), for
+ * `FmpClientOptions.budget`.
+ */
 export interface SharedBudgetOptions {
   /** `redis://[:password@]host:6379[/db]` (or `rediss://`). */
   redisUrl: string;
@@ -27,6 +31,10 @@ export interface SharedBudgetOptions {
   keyPrefix?: string | undefined;
 }
 
+/**
+ * Defaults of SharedBudgetOptions: 60 s of Redis unavailability tolerated, key prefix `smartstock:fmp-budget`, 5
+ * s to connect.
+ */
 export const SHARED_BUDGET_DEFAULTS = Object.freeze({
   unavailableTimeoutMs: 60_000,
   keyPrefix: 'smartstock:fmp-budget',
