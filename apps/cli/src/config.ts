@@ -37,6 +37,10 @@ export interface Setting {
   origin: string;
 }
 
+/**
+ * Where settings come from for one command: the environment and the `.env` of the directory the command was
+ * started in (`INIT_CWD` under pnpm, else `cwd`). Throws ConfigError when that `.env` exists but cannot be read.
+ */
 export function loadStartContext(env: Record<string, string | undefined>, cwd: string): StartContext {
   const startDir = path.resolve(cwd, env.INIT_CWD || cwd);
   const dotenvPath = path.join(startDir, '.env');
@@ -103,6 +107,10 @@ const origin = URL_SETTING.fmpBaseUrl;
 const httpUrl = URL_SETTING.http;
 const apiKey = z.string().regex(/^\S+$/);
 
+/**
+ * The data directory: `--data-dir`, else SMARTSTOCK_DATA_DIR, else `./data`, resolved against the start
+ * directory. Throws ConfigError for an empty `--data-dir`.
+ */
 export function resolveDataDir(ctx: StartContext, flagValue?: unknown): string {
   const setting = pick(ctx, 'data-dir', flagValue, 'SMARTSTOCK_DATA_DIR');
   return path.resolve(ctx.startDir, setting?.value ?? 'data');
@@ -305,6 +313,11 @@ export interface RunSettings {
   minTickers?: number;
 }
 
+/**
+ * A run's settings from its flags, the environment and `.env` (flags win), checked with ingest-core's schemas.
+ * Throws ConfigError naming the flag or variable at fault (bad numbers, `--days` with `--from`, `--to` without
+ * `--from`, a window that ends before it starts).
+ */
 export function resolveRunSettings(
   ctx: StartContext,
   flags: RunFlags,

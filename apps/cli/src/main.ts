@@ -22,6 +22,7 @@ import { CliError, ExitCode, errorCode, exitCodeFor, UsageError } from './errors
 import { type Io, LOG_FORMATS, type LogFormat, Reporter, stripAnsi } from './output.js';
 import { TASK_NAMES } from './tasks.js';
 
+/** The CLI's version, as `smartstock --version` prints it. */
 export const VERSION = '0.1.0';
 
 type Handler = (cli: CliContext, args: Record<string, unknown>) => Promise<number>;

@@ -11,6 +11,10 @@ export interface OutStream {
   columns?: number | undefined;
 }
 
+/**
+ * The process's side of a command (streams, environment, working directory), injected so tests and embedding
+ * services can run `main` without a real process.
+ */
 export interface Io {
   stdout: OutStream;
   stderr: OutStream;

@@ -39,6 +39,10 @@ export interface TickerAudit {
   stale: boolean;
 }
 
+/**
+ * What `auditPriceGaps` found: per ticker the expected sessions with neither a bar nor a confirmed-empty record,
+ * and totals for a report.
+ */
 export interface PriceGapAudit {
   /** First and last session audited. */
   from: string;
@@ -60,6 +64,10 @@ export interface PriceGapAudit {
   };
 }
 
+/**
+ * What `auditPriceGaps` audits: the caller's session calendar, which tickers, from when, and when a ticker is
+ * stale.
+ */
 export interface PriceGapAuditOptions {
   /**
    * The exchange's sessions, ascending, ending with the last closed session, from at least the earliest

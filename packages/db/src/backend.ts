@@ -1,8 +1,13 @@
 import { DatabaseError } from './errors.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
+/** Which backend a Database runs on: a PostgreSQL server, or the embedded PGlite database in the data directory. */
 export type DatabaseKind = 'postgres' | 'embedded';
 
+/**
+ * An open smartstock database from `createDatabase`: the typed Prisma client plus the raw-SQL access the writers
+ * and locks use. Close it once, when done.
+ */
 export interface Database {
   readonly kind: DatabaseKind;
   readonly prisma: PrismaClient;

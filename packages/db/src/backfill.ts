@@ -3,6 +3,10 @@ import { DatabaseError } from './errors.js';
 import { checkDate, checkTicker, invalidRow, type RowContext } from './validate.js';
 import type { PriceRow } from './writers.js';
 
+/**
+ * A price window (ticker, from, to: YYYY-MM-DD) a resumable backfill completed, and the rows it stored; a rerun
+ * skips it.
+ */
 export interface BackfillWindow {
   ticker: string;
   from: string;

@@ -5,6 +5,7 @@ import { DatabaseError, errorMessage, redactConnectionString } from './errors.js
 import { PrismaClient } from './generated/prisma/client.js';
 import { type Logger, noopLogger } from './logger.js';
 
+/** Which database `createDatabase` opens: PostgreSQL when `url` is given, else the embedded one under `dataDir`. */
 export interface CreateDatabaseOptions {
   /** postgres:// or postgresql:// URL. Absent: the embedded PGlite database under `dataDir`. */
   url?: string | undefined;

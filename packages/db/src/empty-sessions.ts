@@ -3,12 +3,14 @@ import { backendOf, type Database } from './backend.js';
 import { DatabaseError } from './errors.js';
 import { checkDate, checkTicker, type RowContext } from './validate.js';
 
+/** A (ticker, session) FMP answered with no bar, for `recordEmptyTries`. */
 export interface EmptySession {
   ticker: string;
   /** The session (YYYY-MM-DD) for which FMP returned no bar. */
   date: string;
 }
 
+/** The state of an EmptySession after `recordEmptyTries` counted this try. */
 export interface EmptyTry extends EmptySession {
   /** Empty tries recorded so far, this one included. */
   tries: number;

@@ -1,5 +1,9 @@
 import { defineBrand, redactSecrets } from '@smartstock/common';
 
+/**
+ * What went wrong, on DatabaseError's `code`: a held data-directory lock, an unreachable server, a failed or
+ * edited migration, a bad URL, a refused write or row, a schema newer than this package.
+ */
 export type DatabaseErrorCode =
   | 'DATABASE_LOCKED'
   | 'CONNECTION_FAILED'

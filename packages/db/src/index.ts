@@ -18,7 +18,6 @@ export type {
   DcfHistory,
   DcfValuation,
   PriceBackfillWindow,
-  Prisma,
   PrismaClient,
   StockPrice,
   SyncLog,

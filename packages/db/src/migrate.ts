@@ -28,6 +28,7 @@ interface AppliedRow {
   rolled_back_at: Date | null;
 }
 
+/** Options of `migrate`; a service passes at most a logger. */
 export interface MigrateOptions {
   logger?: Logger | undefined;
   /** The migrations to apply (tests); default: the ones embedded at build time. */

@@ -1,5 +1,6 @@
 import { backendOf, type Database } from './backend.js';
 
+/** A held sync lock (`tryAcquireRunLock`): one run at a time per database, across processes and machines. */
 export interface RunLock {
   release(): Promise<void>;
   /**

@@ -3,6 +3,7 @@ import { embeddedHandles } from './embedded-registry.js';
 import { DatabaseError, errorMessage } from './errors.js';
 import { type Logger, noopLogger } from './logger.js';
 
+/** Where and how `serveDatabase` listens (loopback only). */
 export interface ServeOptions {
   /** TCP port on the loopback interface; 0 (default) picks a free one. */
   port?: number | undefined;
@@ -13,6 +14,7 @@ export interface ServeOptions {
   logger?: Logger | undefined;
 }
 
+/** A running `serveDatabase` listener: its URL and how to stop it. */
 export interface ServedDatabase {
   /** A PostgreSQL URL for psql, Prisma Studio or any driver, e.g. postgresql://postgres@127.0.0.1:54321/postgres */
   url: string;

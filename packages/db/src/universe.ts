@@ -8,6 +8,10 @@ import {
   type RowContext,
 } from './validate.js';
 
+/**
+ * One ticker of the universe as `replaceUniverse` stores it in the tickers table (`weight` in percent of the
+ * index, as iShares gives it).
+ */
 export interface UniverseEntry {
   ticker: string;
   name: string | null;
@@ -16,6 +20,7 @@ export interface UniverseEntry {
   weight: number | null;
 }
 
+/** What `replaceUniverse` changed, for the run summary. */
 export interface UniverseChange {
   /** Tickers active now that were not active before (new, or back after leaving), sorted. */
   added: string[];

@@ -5,10 +5,18 @@ import { DatabaseError } from './errors.js';
 const TICKER = /^[A-Z0-9^][A-Z0-9.\-^]{0,19}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/**
+ * True for a ticker the writers accept: upper-case letters, digits, `.`, `-`, `^`, at most 20 characters (a
+ * column-safe shape, not a listing check).
+ */
 export function isValidTicker(value: unknown): value is string {
   return typeof value === 'string' && TICKER.test(value);
 }
 
+/**
+ * True for a real calendar date written YYYY-MM-DD (`2023-02-29` is false); the writers' check, for validating
+ * CLI input the same way.
+ */
 export function isValidDate(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const match = DATE.exec(value);

@@ -11,6 +11,7 @@ import {
   type RowContext,
 } from './validate.js';
 
+/** One daily bar for `writePrices` (date YYYY-MM-DD; `source` names where it came from, e.g. `fmp`). */
 export interface PriceRow {
   ticker: string;
   date: string;
@@ -25,6 +26,7 @@ export interface PriceRow {
   source: string;
 }
 
+/** One DCF valuation for `writeDcf` (date YYYY-MM-DD, value per share). */
 export interface DcfRow {
   ticker: string;
   date: string;
@@ -33,6 +35,7 @@ export interface DcfRow {
   source: string;
 }
 
+/** Rows a writer inserted and updated; unchanged rows are not rewritten and count in neither. */
 export interface WriteResult {
   /** Rows that did not exist before. */
   inserted: number;

@@ -49,6 +49,10 @@ import {
   validateStockList,
 } from './validate.js';
 
+/**
+ * The client's defaults (exported as FMP_CLIENT_DEFAULTS): FMP Starter's 300 requests / 60 s, 10 in flight, 30 s
+ * per attempt, 4 attempts with 1–30 s backoff. Services size their own settings against them.
+ */
 export const DEFAULTS = {
   baseUrl: 'https://financialmodelingprep.com',
   rateLimitRequests: 300,

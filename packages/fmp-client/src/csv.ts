@@ -1,3 +1,4 @@
+/** What `parseCsv` returns: the records and whether the body was cut short inside a quote. */
 export interface CsvParseResult {
   records: string[][];
   /** The body ended inside a quoted field: the body was cut short. */

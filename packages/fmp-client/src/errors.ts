@@ -1,5 +1,6 @@
 import { defineBrand } from '@smartstock/common';
 
+/** The `code` of every FmpError subclass, one per failure class (and the keys of `stats.errors`). */
 export type FmpErrorCode =
   | 'AUTH'
   | 'PLAN'
@@ -107,6 +108,7 @@ export class FmpAuthError extends FmpError {
   }
 }
 
+/** What a 402 refused: one symbol (skip it) or the whole endpoint (fall back, e.g. bulk to per-symbol). */
 export type FmpPlanScope = 'symbol' | 'endpoint';
 
 /**

@@ -37,4 +37,3 @@ export type {
   StockListEntry,
   Validated,
 } from './types.js';
-export { deriveBarFields } from './validate.js';

@@ -19,6 +19,10 @@ import { displayUrl } from '@smartstock/common';
 import { FmpBudgetError } from './errors.js';
 import { abortReason, type BudgetTicket, type Clock, type Gate, type Sleep } from './limiter.js';
 
+/**
+ * Where the request budget shared by every process using one API key lives (Redis), for
+ * `FmpClientOptions.budget`.
+ */
 export interface SharedBudgetOptions {
   /** `redis://[:password@]host:6379[/db]` (or `rediss://`). */
   redisUrl: string;
@@ -28,6 +32,10 @@ export interface SharedBudgetOptions {
   keyPrefix?: string | undefined;
 }
 
+/**
+ * Defaults of SharedBudgetOptions: 60 s of Redis unavailability tolerated, key prefix `smartstock:fmp-budget`, 5
+ * s to connect.
+ */
 export const SHARED_BUDGET_DEFAULTS = Object.freeze({
   unavailableTimeoutMs: 60_000,
   keyPrefix: 'smartstock:fmp-budget',

@@ -4,6 +4,10 @@ import type { SharedBudgetOptions } from './shared-budget.js';
 
 export { type Logger, noopLogger } from '@smartstock/common';
 
+/**
+ * The client's request budget: at most `requests` starts in any rolling `windowMs`, matching FMP's per-minute
+ * plan limits.
+ */
 export interface RateLimitOptions {
   /** Request starts allowed in any rolling window. */
   requests: number;
@@ -16,6 +20,10 @@ export interface RateLimitOptions {
   safetyMarginMs?: number | undefined;
 }
 
+/**
+ * How failed calls are retried: the retryable 5xx, network errors, timeouts and malformed bodies with backoff,
+ * 429s after a pause. 400, 401, 402, 403 and 404 are never retried.
+ */
 export interface RetryOptions {
   /** Total attempts for 5xx / network / timeout / malformed-body failures (default 4). */
   attempts?: number | undefined;
@@ -29,6 +37,7 @@ export interface RetryOptions {
   rateLimitAttempts?: number | undefined;
 }
 
+/** Options of `createFmpClient`. Only `apiKey` is required; the defaults are FMP_CLIENT_DEFAULTS. */
 export interface FmpClientOptions {
   apiKey: string;
   /** Origin only (default https://financialmodelingprep.com); the client adds /stable/... */
@@ -61,6 +70,7 @@ export interface FmpClientOptions {
   random?: (() => number) | undefined;
 }
 
+/** One validated end-of-day bar (prices in the listing's currency, volume in shares). */
 export interface DailyBar {
   symbol: string;
   /** YYYY-MM-DD */
@@ -75,6 +85,7 @@ export interface DailyBar {
   changePercent: number | null;
 }
 
+/** One validated DCF valuation: FMP's discounted-cash-flow value per share and the price it compared it with. */
 export interface DcfValue {
   symbol: string;
   /** YYYY-MM-DD */
@@ -83,6 +94,7 @@ export interface DcfValue {
   stockPrice: number | null;
 }
 
+/** A row FMP sent that failed validation and was dropped, with why (for the failed-ingestion log). */
 export interface InvalidRow {
   /** 0-based position of the row in the response (data rows only, for CSV). */
   index: number;
@@ -91,16 +103,19 @@ export interface InvalidRow {
   reason: string;
 }
 
+/** An endpoint's answer after validation: the good rows, and the rows dropped (a partial answer is not an error). */
 export interface Validated<T> {
   rows: T[];
   invalid: InvalidRow[];
 }
 
+/** One symbol of FMP's stock list. */
 export interface StockListEntry {
   symbol: string;
   companyName: string | null;
 }
 
+/** The client's counters since it was created, for the run summary and benchmarks. */
 export interface FmpStats {
   /** HTTP requests sent (every attempt). */
   requests: number;
@@ -121,6 +136,11 @@ export interface FmpStats {
   errors: Record<import('./errors.js').FmpErrorCode, number>;
 }
 
+/**
+ * A paced, retrying client of the FMP endpoints the sync needs. Calls reject with an FmpError subclass
+ * (`FmpAuthError`, `FmpPlanError`, `FmpRateLimitError`, …; see `isFatalFmpError` for the ones that doom every
+ * later call).
+ */
 export interface FmpClient {
   /** `/stable/historical-price-eod/full`, newest first as FMP sends it. */
   getDailyPrices(symbol: string, range: { from: string; to: string }): Promise<Validated<DailyBar>>;

@@ -1,6 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { createFmpClient, deriveBarFields } from '../src/index.js';
+import { createFmpClient } from '../src/index.js';
+import { deriveBarFields } from '../src/validate.js';
 import { API_KEY, BASE, fixtureJson, fixtureText, useMswServer } from './helpers.js';
 
 const server = useMswServer();

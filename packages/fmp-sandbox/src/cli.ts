@@ -3,6 +3,7 @@ import { isSandboxError, SandboxError } from './errors.js';
 import { parseFaults } from './faults.js';
 import { type SandboxOptions, startSandbox } from './server.js';
 
+/** The `fmp-sandbox` command's `--help` text (options and their defaults). */
 export const SANDBOX_USAGE = `Usage: fmp-sandbox [options]
 
 An offline Financial Modeling Prep API on 127.0.0.1.
@@ -21,6 +22,7 @@ Options:
   -h, --help             show this help
 `;
 
+/** Where `runSandboxCli` writes (default the process's stdout and stderr) and what stops it. */
 export interface SandboxCliIo {
   stdout?: { write(text: string): unknown } | undefined;
   stderr?: { write(text: string): unknown } | undefined;

@@ -20,11 +20,17 @@ import {
 import { hashString, mix, mixAll, unit } from './hash.js';
 import { type FmpBar, type SplitSpec, SyntheticMarket, validateSplits } from './market.js';
 
+/** The FMP plan the sandbox imitates: below `ultimate`, the bulk endpoints answer 402. */
 export type Plan = 'starter' | 'premium' | 'ultimate';
 const PLANS: readonly Plan[] = ['starter', 'premium', 'ultimate'];
 
+/** The market clock: a function, an instant, or an ISO string (fixed). */
 export type ClockOption = (() => Date) | Date | string;
 
+/**
+ * The sandbox's market, limits and faults; all optional (defaults: 2,000 tickers, seed 1, plan `ultimate`, no
+ * rate limit, no faults, real time). A bad value throws SandboxError INVALID_OPTION.
+ */
 export interface SandboxCoreOptions {
   /** Universe size (default 2000). */
   tickers?: number | undefined;
@@ -44,6 +50,7 @@ export interface SandboxCoreOptions {
   countRejected?: boolean | undefined;
   /** Time from a request's arrival to its answer, in ms (default 0): the sandbox's own work is inside it. */
   latencyMs?: number | undefined;
+  /** Fault probabilities per request, as FaultRates or the CLI's `5xx=0.05,429=0.02` form (default none). */
   faults?: FaultRates | string | undefined;
   /** Length of a 429 burst: the faulted request plus the next ones (default 3). */
   burst429?: number | undefined;
@@ -51,6 +58,7 @@ export interface SandboxCoreOptions {
   revokeKeyAfter?: number | null | undefined;
   /** The market clock: bars exist for sessions closed by then; splits apply from their date. Default: real time. */
   now?: ClockOption | undefined;
+  /** Stock splits applied to the synthetic history (default none). */
   splits?: SplitSpec[] | undefined;
   /** Most rows one `/full` call returns (newest kept; default 5000). */
   maxRowsPerCall?: number | undefined;
@@ -58,6 +66,7 @@ export interface SandboxCoreOptions {
   wallClock?: (() => number) | undefined;
 }
 
+/** A change to a running sandbox (`update`, or `POST` to ADMIN_PATH): only the fields given change. */
 export interface SandboxPatch {
   faults?: FaultRates | string | undefined;
   rpm?: number | undefined;
@@ -72,6 +81,7 @@ export interface SandboxPatch {
   burst429?: number | undefined;
 }
 
+/** A request as SandboxCore sees it, whatever carried it (the HTTP server or msw). */
 export interface SandboxRequest {
   method: string;
   path: string;
@@ -81,16 +91,22 @@ export interface SandboxRequest {
   body?: string | undefined;
 }
 
+/** What SandboxCore decided: an answer after `delayMs`, a hang (a timeout fault) or a connection reset. */
 export type SandboxReply =
   | { action: 'respond'; status: number; headers: Record<string, string>; body: string; delayMs: number }
   | { action: 'hang' }
   | { action: 'reset'; delayMs: number };
 
+/** Requests to one endpoint, in total and by HTTP status. */
 export interface EndpointCounters {
   total: number;
   byStatus: Record<string, number>;
 }
 
+/**
+ * What the sandbox has served since the start or the last `resetCounters`, for tests and benchmarks to check
+ * pacing and retries.
+ */
 export interface SandboxCounters {
   /** FMP API requests (holdings and admin requests are not included). */
   requests: number;
@@ -105,6 +121,7 @@ export interface SandboxCounters {
   requestTimes: number[];
 }
 
+/** The sandbox's current settings, as `state()` returns them (and the admin API, under `state`). */
 export interface SandboxState {
   tickers: number;
   seed: number;
@@ -130,7 +147,9 @@ const ENDPOINTS: Record<string, string> = {
   '/stable/stock-list': 'stock-list',
 };
 const BULK = new Set(['eod-bulk', 'dcf-bulk']);
+/** Path of the iShares-style IWM holdings CSV the sandbox serves (no key needed). */
 export const HOLDINGS_PATH = '/ishares/IWM_holdings.csv';
+/** Path of the admin API (needs the API key): `GET` reads state and counters, `POST` applies a JSON SandboxPatch. */
 export const ADMIN_PATH = '/__admin/state';
 
 function intOption(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {

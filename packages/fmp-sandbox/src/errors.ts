@@ -1,3 +1,7 @@
+/**
+ * What a SandboxError refused: an option, a fault spec, a date, a split, a missing msw, or a server that failed
+ * to start.
+ */
 export type SandboxErrorCode =
   | 'INVALID_OPTION'
   | 'INVALID_FAULTS'
@@ -19,6 +23,7 @@ export class SandboxError extends Error {
   }
 }
 
+/** True for a SandboxError (`instanceof`). */
 export function isSandboxError(error: unknown): error is SandboxError {
   return error instanceof SandboxError;
 }

@@ -1,6 +1,8 @@
 import { SandboxError } from './errors.js';
 
+/** The faults the sandbox can inject, as named in a fault spec. */
 export const FAULT_KINDS = ['5xx', '429', 'timeout', 'reset', 'malformed', 'error200', 'badrows'] as const;
+/** One of FAULT_KINDS. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Probability per request of each fault, each in [0, 1]; their sum must not exceed 1. */
 export type FaultRates = Partial<Record<FaultKind, number>>;

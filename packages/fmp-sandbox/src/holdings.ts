@@ -9,6 +9,7 @@ const OTC = 'Non-Nms Quotation Service (Nnqs)';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const FUTURES_MONTHS: Record<number, string> = { 3: 'H', 6: 'M', 9: 'U', 12: 'Z' };
 
+/** The header row of the holdings CSV, as iShares writes it. */
 export const HOLDINGS_HEADER =
   'Ticker,Name,Sector,Asset Class,Market Value,Weight (%),Notional Value,Quantity,Price,Location,Exchange,Currency,FX Rate,Market Currency,Accrual Date';
 

@@ -35,6 +35,7 @@ export interface SplitSpec {
   ratio: number;
 }
 
+/** A synthetic market: seed (default 1), universe size (default 2,000), clock (default real time) and splits. */
 export interface SyntheticMarketOptions {
   seed?: number | undefined;
   tickers?: number | undefined;

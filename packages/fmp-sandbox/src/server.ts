@@ -11,6 +11,7 @@ import {
 import { SandboxError } from './errors.js';
 import type { SyntheticMarket } from './market.js';
 
+/** Options of `startSandbox`: the core's plus where to listen (127.0.0.1 only). */
 export interface SandboxOptions extends SandboxCoreOptions {
   /** 0 (default) picks a free port. */
   port?: number | undefined;
@@ -18,6 +19,7 @@ export interface SandboxOptions extends SandboxCoreOptions {
   host?: '127.0.0.1' | undefined;
 }
 
+/** A running sandbox on a loopback port (`startSandbox`): its URLs and key, counters, live settings, `stop()`. */
 export interface Sandbox {
   /** Origin, e.g. `http://127.0.0.1:43123` (FMP clients add `/stable/...`). */
   readonly url: string;

@@ -18,8 +18,13 @@ export const runMonitorSettingsSchema = z.object({
   /** `healthchecks` (also Better Stack): `/start`, ``, `/fail`; `cronitor`: `/run`, `/complete`, `/fail`. */
   pingStyle: z.enum(['healthchecks', 'cronitor']).default('healthchecks'),
 });
+/**
+ * Where and when to report a night's run (webhooks, `notifyOn`, the dead-man's-switch ping); the input form of
+ * `runMonitorSettingsSchema`, defaults filled by `createRunMonitor`.
+ */
 export type RunMonitorSettings = z.input<typeof runMonitorSettingsSchema>;
 
+/** One webhook message or ping sent by a RunMonitor, and whether it got through (for the run's log). */
 export interface Delivery {
   /** The webhook or ping, shown by origin only: a webhook's path is its secret. */
   target: string;
@@ -29,6 +34,7 @@ export interface Delivery {
   error?: string | undefined;
 }
 
+/** How a RunMonitor sends: redaction, timeouts and retries. All optional. */
 export interface RunMonitorOptions {
   logger?: Logger | undefined;
   /** The FMP key, database passwords…: never sent in any message. */
@@ -45,6 +51,10 @@ export interface RunMonitorOptions {
   backoffMs?: number | undefined;
 }
 
+/**
+ * Reports a night's run to webhooks (Slack, Discord, generic JSON) and a dead-man's-switch ping. Its methods
+ * never throw: a failed delivery is returned, not raised.
+ */
 export interface RunMonitor {
   /** The `start` ping (no-op without a ping URL). */
   started(): Promise<Delivery[]>;
@@ -64,6 +74,10 @@ const SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
 const THRESHOLD = { always: 0, partial: 1, failed: 2 } as const;
 const FIRST_FAILURES = 5;
 
+/**
+ * Builds the run monitor the CLI and the Action call around `runDailySync`. Throws a ZodError when `settings`
+ * are invalid (a bad URL, an unknown `notifyOn`); sends nothing until a method is called.
+ */
 export function createRunMonitor(settings: RunMonitorSettings, options: RunMonitorOptions = {}): RunMonitor {
   const config = runMonitorSettingsSchema.parse(settings);
   const logger = options.logger ?? noopLogger;

@@ -14,6 +14,7 @@ import {
 } from './calendar.js';
 import { IngestError } from './errors.js';
 
+/** What `auditPriceHistory` checks: which tickers, from when, as of which day. */
 export interface PriceAuditOptions {
   /** Audit these tickers (active or not); default: every active ticker. */
   tickers?: readonly string[] | undefined;
@@ -25,6 +26,10 @@ export interface PriceAuditOptions {
   staleAfter?: number | undefined;
 }
 
+/**
+ * The gap audit's result: per ticker, the sessions without a bar and without a confirmed-empty record, plus the
+ * session audited up to.
+ */
 export interface PriceAudit extends PriceGapAudit {
   /** The last session audited: the last closed one at the clock's instant, or at the end of `asOf`. */
   lastSession: string;

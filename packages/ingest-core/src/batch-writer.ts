@@ -1,3 +1,4 @@
+/** Rows a write inserted and rows it updated (an upsert of an existing key counts as updated). */
 export interface WriteCounts {
   inserted: number;
   updated: number;

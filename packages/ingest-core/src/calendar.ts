@@ -58,6 +58,10 @@ function ymd(y: number, month: number, day: number): string {
   return fromMs(Date.UTC(y, month - 1, day));
 }
 
+/**
+ * Calendar arithmetic on YYYY-MM-DD dates (not sessions): `addDays('2024-03-01', -1)` is `'2024-02-29'`. Use
+ * `previousSession`/`sessionsBetween` for trading days.
+ */
 export function addDays(date: string, days: number): string {
   return fromMs(parseIsoDate(date) + days * DAY_MS);
 }

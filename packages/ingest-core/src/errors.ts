@@ -1,3 +1,4 @@
+/** What stopped a run or refused its input; see `IngestError`. */
 export type IngestErrorCode =
   | 'RUN_LOCKED'
   | 'UNIVERSE_INVALID'
@@ -22,6 +23,7 @@ export class IngestError extends Error {
   }
 }
 
+/** True for an IngestError (`instanceof`); narrows a caught `unknown` so `code` can be read. */
 export function isIngestError(error: unknown): error is IngestError {
   return error instanceof IngestError;
 }

@@ -11,31 +11,16 @@ export { auditPriceHistory, type PriceAudit, type PriceAuditOptions } from './au
 export { BatchWriter, type WriteCounts } from './batch-writer.js';
 export {
   addDays,
-  closeHour,
-  explicitWindow,
-  hasSessionClosed,
   holidayName,
   isEarlyClose,
   isSession,
   lastClosedSession,
-  lastNDaysWindow,
-  NEW_YORK_TIME_ZONE,
   newYorkDate,
-  newYorkTime,
-  nyseHolidays,
   previousSession,
-  type SyncWindow,
   sessionsBetween,
 } from './calendar.js';
 export { IngestError, type IngestErrorCode, isIngestError } from './errors.js';
-export {
-  createFailedLogWriter,
-  FAILED_LOG_FILE,
-  type FailedIngestionEntry,
-  type FailedLogWriter,
-} from './failed-log.js';
 export { type Logger, noopLogger } from './logger.js';
-export { createRunId } from './run-id.js';
 export {
   DEFAULTS as SYNC_DEFAULTS,
   PRICES_MODES,
@@ -47,7 +32,6 @@ export {
 export {
   type Outcome,
   resolveTaskName,
-  SUMMARY_FAILURES_LIMIT,
   SUMMARY_SCHEMA_VERSION,
   type SyncSummary,
   syncSummarySchema,
@@ -72,22 +56,17 @@ export {
   syncClientOptions,
   syncClientSettingsSchema,
 } from './sync-client.js';
-export { chunkWindow } from './tasks/chunks.js';
 export type { ProgressEvent } from './tasks/context.js';
-export { SPLIT_TOLERANCE, type SplitRecord } from './tasks/prices.js';
-export type { StatusInput } from './tasks/status.js';
 export {
   CLEAN_LIST_FILE,
   ISHARES_HOLDINGS_URL,
   resolveUniverseSource,
 } from './tasks/universe.js';
-export { CLASS_LOOKALIKES, CLASS_TICKER_OVERRIDES } from './universe/classes.js';
 export {
   type CleanOptions,
   DEFAULT_MIN_TICKERS,
   DROP_REASONS,
   type DropReason,
-  JUNK_LIMIT,
   normalizeTicker,
   type ParsedUniverse,
   parseUniverse,

@@ -10,6 +10,7 @@ import { isValidIsoDate } from './calendar.js';
 
 /** The prices task's strategies: one call per ticker, one bulk call per day, or bulk when it is cheaper. */
 export const PRICES_MODES = ['per-symbol', 'bulk', 'auto'] as const;
+/** One of PRICES_MODES (default `per-symbol`). */
 export type PricesMode = (typeof PRICES_MODES)[number];
 
 /** What a run does when nobody says otherwise (the CLI's and the Action's documented defaults). */
@@ -76,6 +77,10 @@ export const syncRunSettingsSchema = z.object({
   minTickers: SYNC_SETTING.minTickers.optional(),
 });
 
+/**
+ * A run's settings as the CLI and the Action accept them (the input of `syncRunSettingsSchema`); unset ones take
+ * SYNC_DEFAULTS.
+ */
 export type SyncRunSettings = z.input<typeof syncRunSettingsSchema>;
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 /** The user's task names (what sync_logs stores). */
 export const TASK_NAMES = ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'] as const;
+/** The three tasks' canonical names, as written to sync_logs and the summary. */
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export const TASK_ALIASES: Readonly<Record<string, TaskName>> = Object.freeze({
@@ -17,16 +18,23 @@ export function resolveTaskName(name: string): TaskName | null {
   return TASK_ALIASES[n.toLowerCase()] ?? null;
 }
 
+/** A task's or a run's end state: `partial` when some tickers failed below the failure threshold. */
 export type TaskStatus = 'success' | 'partial' | 'failed';
 
 /** Per-ticker outcomes of the prices and DCF tasks. */
 export const OUTCOMES = ['ok', 'no_data', 'skipped', 'invalid_rows', 'failed'] as const;
+/** What happened to one ticker in a task (counted per outcome in the summary). */
 export type Outcome = (typeof OUTCOMES)[number];
 
+/**
+ * Version of the summary JSON (`schemaVersion`); raised when a field changes meaning or goes, not when one is
+ * added.
+ */
 export const SUMMARY_SCHEMA_VERSION = 1;
 /** How many failures a task summary lists (the full list is in failed_ingestion.log). */
 export const SUMMARY_FAILURES_LIMIT = 50;
 
+/** One failed ticker in a task's summary (the first 50 per task are kept). */
 export interface TaskFailure {
   ticker: string;
   outcome: string;
@@ -34,6 +42,7 @@ export interface TaskFailure {
   message: string;
 }
 
+/** One task's result in the run summary: status, counts per outcome, rows written, first failures. */
 export interface TaskSummary {
   taskName: TaskName;
   status: TaskStatus;
@@ -49,6 +58,10 @@ export interface TaskSummary {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * What `runDailySync` returns and the CLI prints with `--json`: the run's id, status, window and one TaskSummary
+ * per task run. Validated by `syncSummarySchema`.
+ */
 export interface SyncSummary {
   schemaVersion: 1;
   runId: string;
@@ -74,6 +87,7 @@ export interface SyncSummary {
 const count = z.number().int().nonnegative();
 const status = z.enum(['success', 'partial', 'failed']);
 
+/** The zod schema of one TaskSummary (part of `syncSummarySchema`), for consumers that read a summary back. */
 export const taskSummarySchema = z.object({
   taskName: z.enum(TASK_NAMES),
   status,

@@ -23,6 +23,10 @@ import { runPricesTask } from './tasks/prices.js';
 import { loadUniverse, runUniverseTask } from './tasks/universe.js';
 import { normalizeTicker } from './universe/clean.js';
 
+/**
+ * What `runDailySync` runs against: the database, the FMP client, the data directory, and optional logger,
+ * clock, progress callback and cancel signal.
+ */
 export interface SyncDeps {
   db: Database;
   /**
@@ -30,8 +34,11 @@ export interface SyncDeps {
    * one). The factory receives the run's id and a logger that stamps it, for the client's own log lines.
    */
   fmp: FmpClient | ((run: { runId: string; logger: Logger }) => FmpClient);
+  /** Run log lines (default: none). */
   logger?: Logger | undefined;
+  /** "Now", for the window and the calendar (default the system clock). */
   clock?: (() => Date) | undefined;
+  /** Called after every ticker (every day in bulk mode); must not throw. */
   onProgress?: ((event: ProgressEvent) => void) | undefined;
   /** Holds failed_ingestion.log, the clean list file and the default universe sources. */
   dataDir: string;
@@ -46,6 +53,10 @@ export interface SyncDeps {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * What a run does: which tasks, which tickers, which window, how fast. All optional; defaults are SYNC_DEFAULTS.
+ * Invalid options make `runDailySync` throw IngestError INVALID_OPTIONS before anything is locked or fetched.
+ */
 export interface SyncOptions {
   /** Task names or aliases (`tickers`, `prices`, `dcf`); default all three, always run in that order. */
   tasks?: readonly string[] | undefined;

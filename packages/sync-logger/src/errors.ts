@@ -1,3 +1,4 @@
+/** The `code` of a SyncLoggerError: a bad argument, a run finished twice, its row gone, or a failed write. */
 export type SyncLoggerErrorCode = 'INVALID_ARGUMENT' | 'ALREADY_FINISHED' | 'ROW_MISSING' | 'WRITE_FAILED';
 
 /** Base class of every error this package throws. Messages never contain a secret the logger knows of. */

@@ -10,9 +10,11 @@ import { sanitizeMetadata, summarizeError } from './serialize.js';
 import type { Logger, SyncLogDatabase, SyncLogRecord, SyncStatus } from './types.js';
 import { noopLogger } from './types.js';
 
+/** Options of `new SyncLogger(db, options)`; all optional. */
 export interface SyncLoggerOptions {
   /** Source of "now" for started_at/completed_at. Default `() => new Date()`. */
   clock?: (() => Date) | undefined;
+  /** Warnings about rows it corrects (interrupted runs marked failed, a run finishing after that); default none. */
   logger?: Logger | undefined;
   /** Strings that must never be stored (API keys, database passwords). */
   secrets?: string[] | undefined;
@@ -20,6 +22,7 @@ export interface SyncLoggerOptions {
   maxMessageLength?: number | undefined;
 }
 
+/** Which `running` rows `markInterrupted` closes as failed; default every one. */
 export interface MarkInterruptedOptions {
   /** Only this task's rows. */
   taskName?: string | undefined;
@@ -31,18 +34,25 @@ export interface MarkInterruptedOptions {
 export const INTERRUPTED_MESSAGE =
   'interrupted: the process running this task stopped before it finished (marked failed by a later run)';
 
+/**
+ * One task's run, from `start()`: its sync_logs row, finished exactly once with `succeed`, `partial` or `fail`
+ * (a second call throws SyncRunFinishedError; a write that fails throws SyncLogWriteError).
+ */
 export interface SyncRun {
   readonly id: number;
   readonly taskName: string;
   readonly startedAt: Date;
   /** True once `succeed`, `partial` or `fail` has stored the outcome. */
   readonly finished: boolean;
+  /** Stores `success` with the rows written and optional metadata (redacted, bounded). */
   succeed(result: { rowsUpdated: number; metadata?: Record<string, unknown> }): Promise<SyncLogRecord>;
+  /** Stores `partial`: finished, some items skipped or failed under the threshold. */
   partial(result: {
     rowsUpdated: number;
     metadata?: Record<string, unknown> | undefined;
     errorMessage?: string | undefined;
   }): Promise<SyncLogRecord>;
+  /** Stores `failed` with the error's summarized message (secrets redacted, bounded). */
   fail(
     error: unknown,
     result?: { rowsUpdated?: number; metadata?: Record<string, unknown> },

@@ -19,6 +19,7 @@ export interface SyncLogDatabase {
  */
 export type SyncStatus = 'running' | 'success' | 'partial' | 'failed';
 
+/** Every SyncStatus this package writes, for validating filters and rendering. */
 export const SYNC_STATUSES: readonly SyncStatus[] = ['running', 'success', 'partial', 'failed'];
 
 /** One sync_logs row. Timestamps are UTC instants. `status` may hold other words written by older tools. */

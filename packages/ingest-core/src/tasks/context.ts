@@ -4,6 +4,10 @@ import type { FailedLogWriter } from '../failed-log.js';
 import type { Logger } from '../logger.js';
 import type { TaskFailure, TaskName, TaskStatus } from '../summary.js';
 
+/**
+ * Progress of the running task, for a progress bar: `done` of `total` tickers (or days in bulk mode), `failed`
+ * so far.
+ */
 export interface ProgressEvent {
   runId: string;
   task: TaskName;

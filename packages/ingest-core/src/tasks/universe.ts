@@ -9,6 +9,7 @@ import { DEFAULT_MIN_TICKERS, parseUniverse, validateUniverse } from '../univers
 import type { TaskContext, TaskResult } from './context.js';
 
 export const UNIVERSE_TASK = 'get_russell_2000_list' as const;
+/** The cleaned universe the universe task writes to the data directory, one ticker a line. */
 export const CLEAN_LIST_FILE = 'russell_2000_tickers_clean.txt';
 /** Default sources in the data directory, the user's own spelling second. */
 export const DEFAULT_SOURCE_FILES = ['russell_2000_list.csv', 'russel_2000_list.csv'] as const;
@@ -36,6 +37,10 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The universe source a run would use: `source` when given, else the first default file present in `dataDir`
+ * (`russell_2000_list.csv`, `russel_2000_list.csv`), else ISHARES_HOLDINGS_URL. Never throws.
+ */
 export async function resolveUniverseSource(dataDir: string, source?: string): Promise<string> {
   if (source !== undefined && source.trim() !== '') return source.trim();
   for (const name of DEFAULT_SOURCE_FILES) {

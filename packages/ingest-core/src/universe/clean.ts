@@ -13,6 +13,7 @@ export interface UniverseEntry {
   weight: number | null;
 }
 
+/** Why the cleaner dropped a holdings row (counted per reason in UniverseCounts). */
 export type DropReason =
   | 'blank'
   | 'not_equity'
@@ -25,6 +26,7 @@ export type DropReason =
   | 'duplicate'
   | 'junk';
 
+/** Every DropReason, for iterating over UniverseCounts.dropped. */
 export const DROP_REASONS: readonly DropReason[] = [
   'blank',
   'not_equity',
@@ -38,8 +40,13 @@ export const DROP_REASONS: readonly DropReason[] = [
   'junk',
 ];
 
+/**
+ * The source shape `parseUniverse` recognised: an iShares holdings CSV, a CSV with a ticker column, or one
+ * ticker a line.
+ */
 export type UniverseFormat = 'ishares' | 'csv-column' | 'plain';
 
+/** Rows read, kept and dropped (per reason) by `parseUniverse`. */
 export interface UniverseCounts {
   /** Holdings rows (or list lines) read, excluding the preamble, header, blank lines and footer. */
   read: number;
@@ -47,6 +54,7 @@ export interface UniverseCounts {
   dropped: Record<DropReason, number>;
 }
 
+/** The cleaned universe `parseUniverse` returns, for `validateUniverse` and the tickers table. */
 export interface ParsedUniverse {
   format: UniverseFormat;
   /** Sorted by ticker, one per ticker. */
@@ -58,6 +66,7 @@ export interface ParsedUniverse {
   holdingsAsOf: string | null;
 }
 
+/** Options of `parseUniverse`. */
 export interface CleanOptions {
   /** Class rewrite table; defaults to CLASS_TICKER_OVERRIDES. */
   classOverrides?: Readonly<Record<string, string>> | undefined;
@@ -266,11 +275,16 @@ export function parseUniverse(text: string, options: CleanOptions = {}): ParsedU
   return out.result(format, null);
 }
 
+/** Options of `validateUniverse`. */
 export interface ValidateOptions {
   /** Fewest tickers a source may hold to replace the universe (default 1,500). */
   minTickers?: number | undefined;
 }
 
+/**
+ * Fewest tickers a universe source must hold to replace the current one (1,500), so a truncated download cannot
+ * shrink the universe.
+ */
 export const DEFAULT_MIN_TICKERS = DEFAULTS.minTickers;
 
 function shapeHint(bad: string[]): string {
