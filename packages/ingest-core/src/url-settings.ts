@@ -17,6 +17,7 @@ function parse(text: string): URL | null {
 const withProtocol = (protocol: RegExp, message: string) =>
   z.string().refine((s) => protocol.test(parse(s)?.protocol ?? ''), message);
 
+/** One zod schema per URL setting (database, FMP origin, webhook, Redis), each with the message that explains it. */
 export const URL_SETTING = {
   /** The PostgreSQL database. */
   database: withProtocol(/^postgres(ql)?:$/, 'must be a postgresql://user:password@host:5432/database URL'),
