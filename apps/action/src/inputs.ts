@@ -3,6 +3,7 @@ import { secretsOf } from '@smartstock/common';
 import {
   DEFAULT_FMP_BASE_URL,
   DEFAULT_REQUESTS_PER_MINUTE,
+  type Fund,
   type RunMonitorSettings,
   resolveTaskName,
   SYNC_DEFAULTS,
@@ -27,6 +28,8 @@ export interface ActionInputs {
   requestsPerMinute: number;
   failureThreshold: number;
   minTickers: number | undefined;
+  /** The iShares fund whose holdings are the universe when no tickers-source is given. */
+  fund: Fund | undefined;
   strict: boolean;
   fmpBaseUrl: string;
   dataDir: string;
@@ -89,6 +92,12 @@ const schema = z.object({
     .transform(Number)
     .pipe(SYNC_SETTING.failureThreshold),
   'min-tickers': optional(wholeText.pipe(SYNC_SETTING.minTickers)),
+  fund: optional(
+    z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .pipe(SYNC_SETTING.fund),
+  ),
   strict: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
   'fmp-base-url': URL_SETTING.fmpBaseUrl,
   'data-dir': z.string().min(1),
@@ -157,6 +166,7 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
     requestsPerMinute: v['requests-per-minute'],
     failureThreshold: v['failure-threshold'],
     minTickers: v['min-tickers'] as number | undefined,
+    fund: v.fund as Fund | undefined,
     strict: /^true$/i.test(v.strict),
     fmpBaseUrl: v['fmp-base-url'],
     dataDir: path.resolve(workspace, v['data-dir']),
@@ -203,7 +213,7 @@ export function runOptionsOf(
   inputs: ActionInputs,
 ): Pick<
   SyncOptions,
-  'tasks' | 'failureThreshold' | 'days' | 'tickersSource' | 'mode' | 'concurrency' | 'minTickers'
+  'tasks' | 'failureThreshold' | 'days' | 'tickersSource' | 'mode' | 'concurrency' | 'minTickers' | 'fund'
 > {
   return {
     tasks: inputs.tasks,
@@ -213,5 +223,6 @@ export function runOptionsOf(
     ...(inputs.mode !== undefined ? { mode: inputs.mode } : {}),
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
     ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
+    ...(inputs.fund !== undefined ? { fund: inputs.fund } : {}),
   };
 }

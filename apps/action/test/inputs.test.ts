@@ -226,6 +226,7 @@ describe('the Action and the CLI, given the same settings', () => {
       },
       flags: { days: '10', mode: 'bulk', concurrency: '8', 'failure-threshold': '0.1', 'min-tickers': '500' },
     },
+    { name: 'the S&P SmallCap 600 fund, in lower case', inputs: { fund: 'ijr' }, flags: { fund: 'ijr' } },
   ];
   for (const c of runCases) {
     it(`build the same run options: ${c.name}`, () => {
@@ -248,6 +249,7 @@ describe('the Action and the CLI, given the same settings', () => {
     ['failure-threshold', 'failure-threshold', '1.5'],
     ['min-tickers', 'min-tickers', '0'],
     ['mode', 'mode', 'fast'],
+    ['fund', 'fund', 'SPY'],
   ] as const) {
     it(`both refuse ${input} ${value} by the same rule`, () => {
       expect(() =>

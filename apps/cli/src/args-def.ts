@@ -67,8 +67,14 @@ export const runArgs = {
   },
   'min-tickers': {
     type: 'string',
-    description: 'Smallest universe accepted from a tickers source (default 1500)',
+    description: "Smallest universe accepted from a tickers source (default: the fund's floor, 1500 for IWM)",
     valueHint: 'n',
+  },
+  fund: {
+    type: 'string',
+    description:
+      'The iShares fund whose holdings are the universe when no source is given: IWM (default), IWB, IWV, IJR, IJH (env SMARTSTOCK_FUND)',
+    valueHint: 'ticker',
   },
   notify: {
     type: 'string',

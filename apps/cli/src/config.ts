@@ -5,6 +5,8 @@ import { secretsOf as connectionSecrets } from '@smartstock/common';
 import {
   DEFAULT_FMP_BASE_URL,
   DEFAULT_REQUESTS_PER_MINUTE,
+  FUNDS,
+  type Fund,
   normalizeTicker,
   type RunMonitorSettings,
   SYNC_DEFAULTS,
@@ -100,6 +102,10 @@ const runSetting = {
   dcfConcurrency: wholeNumber.pipe(SYNC_SETTING.dcfConcurrency),
   failureThreshold: decimal.pipe(SYNC_SETTING.failureThreshold),
   minTickers: wholeNumber.pipe(SYNC_SETTING.minTickers),
+  fund: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(SYNC_SETTING.fund),
 };
 const isoDate = z.iso.date().refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)));
 const postgresUrl = URL_SETTING.database;
@@ -294,6 +300,7 @@ export interface RunFlags {
   'dcf-concurrency'?: unknown;
   'failure-threshold'?: unknown;
   'min-tickers'?: unknown;
+  fund?: unknown;
 }
 
 /** What the CLI passes to ingest-core's runDailySync (its SyncOptions, minus runId and secrets). */
@@ -311,6 +318,7 @@ export interface RunSettings {
   dcfConcurrency?: number;
   failureThreshold: number;
   minTickers?: number;
+  fund?: Fund;
 }
 
 /**
@@ -374,6 +382,8 @@ export function resolveRunSettings(
   }
   const minTickers = str('min-tickers');
   if (minTickers) settings.minTickers = check(runSetting.minTickers, minTickers, 'a positive whole number');
+  const fund = pick(ctx, 'fund', flags.fund, 'SMARTSTOCK_FUND');
+  if (fund) settings.fund = check(runSetting.fund, fund, `one of ${FUNDS.join(', ')}`);
   return settings;
 }
 

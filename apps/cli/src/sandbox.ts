@@ -4,6 +4,8 @@ export const SANDBOX_DEFAULT_RPM = 3000;
 export interface BuiltInSandbox {
   url: string;
   holdingsUrl: string;
+  /** Another iShares fund's holdings in the sandbox (`--fund`). */
+  fundHoldingsUrl(fund: 'IWM' | 'IWB' | 'IWV' | 'IJR' | 'IJH'): string;
   apiKey: string;
   /** The sandbox's own limit, which the client's budget is set to (0 = none). */
   requestsPerMinute: number;
@@ -21,6 +23,7 @@ export async function startBuiltInSandbox(options: { rpm?: number }): Promise<Bu
   return {
     url: sandbox.url,
     holdingsUrl: sandbox.holdingsUrl,
+    fundHoldingsUrl: (fund) => sandbox.fundHoldingsUrl(fund),
     apiKey: sandbox.apiKey,
     requestsPerMinute,
     stop: () => sandbox.stop(),

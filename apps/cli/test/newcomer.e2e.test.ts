@@ -115,6 +115,13 @@ describe('what a newcomer meets first (the built CLI, no database)', () => {
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
+  it('a fund that is not an iShares fund it knows is refused, naming the ones it does, exit 2', async () => {
+    const result = await run(['tickers', '--sandbox', '--fund', 'spy']);
+    expect(result.code).toBe(2);
+    expect(lines(result).at(-1)).toMatch(/--fund must be one of IWM, IWB, IWV, IJR, IJH \(got "spy"\)/);
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
   it('help has no colour codes when piped, even without NO_COLOR, and the sandbox help looks like the others', async () => {
     const help = await run(['--help'], { NO_COLOR: '' });
     expect(help.code).toBe(0);

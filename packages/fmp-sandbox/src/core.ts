@@ -18,7 +18,14 @@ import {
   pickFault,
 } from './faults.js';
 import { hashString, mix, mixAll, unit } from './hash.js';
-import { type FmpBar, type SplitSpec, SyntheticMarket, validateSplits } from './market.js';
+import {
+  type FmpBar,
+  SANDBOX_FUNDS,
+  type SandboxFund,
+  type SplitSpec,
+  SyntheticMarket,
+  validateSplits,
+} from './market.js';
 
 /** The FMP plan the sandbox imitates: below `ultimate`, the bulk endpoints answer 402. */
 export type Plan = 'starter' | 'premium' | 'ultimate';
@@ -149,6 +156,12 @@ const ENDPOINTS: Record<string, string> = {
 const BULK = new Set(['eod-bulk', 'dcf-bulk']);
 /** Path of the iShares-style IWM holdings CSV the sandbox serves (no key needed). */
 export const HOLDINGS_PATH = '/ishares/IWM_holdings.csv';
+
+/** `/ishares/IJR_holdings.csv` -> IJR: the other funds' files sit beside IWM's. */
+function holdingsFund(path: string): SandboxFund | null {
+  const match = /^\/ishares\/([A-Z]+)_holdings\.csv$/.exec(path);
+  return match && match[1]! in SANDBOX_FUNDS ? (match[1] as SandboxFund) : null;
+}
 /** Path of the admin API (needs the API key): `GET` reads state and counters, `POST` applies a JSON SandboxPatch. */
 export const ADMIN_PATH = '/__admin/state';
 
@@ -355,16 +368,17 @@ export class SandboxCore {
   handle(request: SandboxRequest): SandboxReply {
     const { path } = request;
     if (path === ADMIN_PATH) return this.admin(request);
-    if (path === HOLDINGS_PATH) {
+    const fund = holdingsFund(path);
+    if (fund !== null) {
       if (request.method !== 'GET' && request.method !== 'HEAD')
         return this.record('ishares-holdings', this.plain(405, 'Method Not Allowed'));
-      const body = this.market.holdingsCsv();
+      const body = this.market.holdingsCsv(fund);
       return this.record('ishares-holdings', {
         action: 'respond',
         status: 200,
         headers: {
           'content-type': 'text/csv;charset=UTF-8',
-          'content-disposition': 'attachment; filename=IWM_holdings.csv',
+          'content-disposition': `attachment; filename=${fund}_holdings.csv`,
           'content-length': String(Buffer.byteLength(body)),
         },
         body,

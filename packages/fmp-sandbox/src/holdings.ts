@@ -68,6 +68,8 @@ function futuresMonth(code: string): string {
 }
 
 export interface HoldingsInput {
+  /** The fund's name on the file's first line (default iShares Russell 2000 ETF). */
+  fundName?: string | undefined;
   seed: number;
   asOf: string;
   tickers: readonly UniverseTicker[];
@@ -82,7 +84,7 @@ export interface HoldingsInput {
  * separator, then a no-break-space line and a multi-line quoted footer.
  */
 export function renderHoldingsCsv(input: HoldingsInput): string {
-  const { seed, asOf, tickers, prices, junk } = input;
+  const { seed, asOf, tickers, prices, junk, fundName = 'iShares Russell 2000 ETF' } = input;
   const h = mixAll(seed, 'holdings', dayNumber(asOf));
   const rows: Row[] = [];
   const equity = (t: {
@@ -201,7 +203,7 @@ export function renderHoldingsCsv(input: HoldingsInput): string {
   rows.sort((a, b) => b.marketValue - a.marketValue || (a.ticker < b.ticker ? -1 : 1));
 
   const lines = [
-    `${BOM}iShares Russell 2000 ETF`,
+    `${BOM}${fundName}`,
     `Fund Holdings as of,${quote(fundDate(asOf))}`,
     'Inception Date,"May 22, 2000"',
     `Shares Outstanding,${quote(money(250_000_000 + (mix(h, 9) % 50_000) * 1_000))}`,

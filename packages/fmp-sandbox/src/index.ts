@@ -28,6 +28,8 @@ export { HOLDINGS_HEADER } from './holdings.js';
 export {
   type FmpBar,
   type FmpDcf,
+  SANDBOX_FUNDS,
+  type SandboxFund,
   type SplitSpec,
   SyntheticMarket,
   type SyntheticMarketOptions,

@@ -339,12 +339,18 @@ export class SyntheticMarket {
     return out;
   }
 
-  /** The universe as iShares publishes IWM's holdings, with every quirk of the real file. */
-  holdingsCsv(): string {
+  /**
+   * The universe as iShares publishes IWM's holdings, with every quirk of the real file; with `fund`, that
+   * fund's file in the same layout: its name, and as many of the universe's tickers as the fund holds (the
+   * largest by the sandbox's hash order; all of them when the universe is smaller, as IWM and IWV always are).
+   */
+  holdingsCsv(fund: SandboxFund = 'IWM'): string {
     const { today, lastClosed: day } = this.snapshot();
     const asOf = isoFromDay(day);
     const prices = new Map<string, number>();
-    for (const t of this.universe.tickers) {
+    const { name, holdings } = SANDBOX_FUNDS[fund];
+    const tickers = this.universe.tickers.slice(0, holdings ?? this.universe.tickers.length);
+    for (const t of tickers) {
       const s = this.series.get(t.fmpSymbol) ?? {
         h: symbolHash(this.seed, t.fmpSymbol),
         level: Math.log(20),
@@ -357,9 +363,26 @@ export class SyntheticMarket {
     return renderHoldingsCsv({
       seed: this.seed,
       asOf,
-      tickers: this.universe.tickers,
+      tickers,
       prices,
       junk: this.universe.junk,
+      fundName: name,
     });
   }
 }
+
+/**
+ * The iShares equity funds the sandbox serves holdings for, at `/ishares/<FUND>_holdings.csv`: their names and
+ * about how many equities each holds (undefined: the whole universe). The pipeline keeps its own table of funds;
+ * the sandbox stays apart on purpose.
+ */
+export const SANDBOX_FUNDS = {
+  IWM: { name: 'iShares Russell 2000 ETF', holdings: undefined },
+  IWB: { name: 'iShares Russell 1000 ETF', holdings: 1_005 },
+  IWV: { name: 'iShares Russell 3000 ETF', holdings: undefined },
+  IJR: { name: 'iShares Core S&P Small-Cap ETF', holdings: 602 },
+  IJH: { name: 'iShares Core S&P Mid-Cap ETF', holdings: 401 },
+} as const satisfies Record<string, { name: string; holdings: number | undefined }>;
+
+/** A fund the sandbox serves holdings for. */
+export type SandboxFund = keyof typeof SANDBOX_FUNDS;

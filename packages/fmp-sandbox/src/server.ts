@@ -9,7 +9,7 @@ import {
   type SandboxState,
 } from './core.js';
 import { SandboxError } from './errors.js';
-import type { SyntheticMarket } from './market.js';
+import type { SandboxFund, SyntheticMarket } from './market.js';
 
 /** Options of `startSandbox`: the core's plus where to listen (127.0.0.1 only). */
 export interface SandboxOptions extends SandboxCoreOptions {
@@ -23,8 +23,10 @@ export interface SandboxOptions extends SandboxCoreOptions {
 export interface Sandbox {
   /** Origin, e.g. `http://127.0.0.1:43123` (FMP clients add `/stable/...`). */
   readonly url: string;
-  /** Full URL of the iShares-style holdings CSV. */
+  /** Full URL of the iShares-style holdings CSV (IWM's). */
   readonly holdingsUrl: string;
+  /** Full URL of another fund's holdings CSV (IWB, IWV, IJR, IJH; IWM's is `holdingsUrl`). */
+  fundHoldingsUrl(fund: SandboxFund): string;
   readonly apiKey: string;
   readonly market: SyntheticMarket;
   readonly core: SandboxCore;
@@ -135,6 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url,
     holdingsUrl: `${url}${HOLDINGS_PATH}`,
+    fundHoldingsUrl: (fund) => `${url}/ishares/${fund}_holdings.csv`,
     apiKey: core.apiKey,
     market: core.market,
     core,

@@ -79,6 +79,18 @@ describe('the loopback server', () => {
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
   });
 
+  it("serves the other funds' holdings beside IWM's, each with its name, and no file for a fund it does not know", async () => {
+    const ijh = await fetch(sandbox.fundHoldingsUrl('IJH'));
+    expect(ijh.status).toBe(200);
+    expect(ijh.headers.get('content-disposition')).toBe('attachment; filename=IJH_holdings.csv');
+    const text = await ijh.text();
+    expect(text.split('\n')[0]).toBe('iShares Core S&P Mid-Cap ETF'); // text() drops the BOM
+    // A 60-ticker universe is smaller than IJH's 401 holdings: the file lists all of it, like IWM's.
+    expect(await (await fetch(sandbox.fundHoldingsUrl('IWV'))).text()).toContain('iShares Russell 3000 ETF');
+    // Not a holdings file: an FMP path without a key, refused as FMP refuses one.
+    expect((await fetch(`${sandbox.url}/ishares/SPY_holdings.csv`)).status).toBe(401);
+  });
+
   it('exposes the admin state to the key holder only, and applies POSTed patches', async () => {
     expect((await fetch(`${sandbox.url}/__admin/state`)).status).toBe(401);
     const state = await fetch(`${sandbox.url}/__admin/state`, { headers: { apikey: sandbox.apiKey } });

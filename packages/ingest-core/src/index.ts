@@ -77,4 +77,5 @@ export {
   type ValidateOptions,
   validateUniverse,
 } from './universe/clean.js';
+export { FUNDS, type Fund, fundHoldingsUrl, ISHARES_FUNDS } from './universe/funds.js';
 export { URL_SETTING } from './url-settings.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidIsoDate } from './calendar.js';
+import { FUNDS, type Fund, ISHARES_FUNDS } from './universe/funds.js';
 
 /**
  * The sync's run settings, owned here once: their limits, their defaults and the words that explain them.
@@ -20,8 +21,15 @@ export const DEFAULTS = Object.freeze({
   concurrency: 50,
   dcfConcurrency: 10,
   failureThreshold: 0.05,
-  minTickers: 1500,
+  fund: 'IWM' as Fund,
+  /** The default fund's floor; another fund's is ISHARES_FUNDS[fund].minTickers (`minTickersOf`). */
+  minTickers: ISHARES_FUNDS.IWM.minTickers,
 });
+
+/** The fewest tickers a universe may have: the explicit setting, else the fund's own floor. */
+export function minTickersOf(settings: { fund?: Fund | undefined; minTickers?: number | undefined }): number {
+  return settings.minTickers ?? ISHARES_FUNDS[settings.fund ?? DEFAULTS.fund].minTickers;
+}
 
 /** Earliest date a window may reach (FMP's history starts in the 1980s; older is a typo). */
 export const EARLIEST_DATE = '1970-01-01';
@@ -59,8 +67,10 @@ export const SYNC_SETTING = {
     .number({ error: 'must be a fraction between 0 and 1' })
     .min(0, 'must be a fraction between 0 and 1')
     .max(1, 'must be a fraction between 0 and 1'),
-  /** The fewest tickers a universe may have before it is refused as truncated. */
+  /** The fewest tickers a universe may have before it is refused as truncated (default: the fund's floor). */
   minTickers: whole(1, 1_000_000),
+  /** The iShares fund whose holdings are the universe when no source is given (IWM, IWB, IWV, IJR, IJH). */
+  fund: z.enum(FUNDS, { error: `must be one of ${FUNDS.join(', ')}` }),
 } as const;
 
 /** The run settings `runDailySync` takes, every one optional (the defaults above fill in). */
@@ -75,6 +85,7 @@ export const syncRunSettingsSchema = z.object({
   dcfConcurrency: SYNC_SETTING.dcfConcurrency.optional(),
   failureThreshold: SYNC_SETTING.failureThreshold.optional(),
   minTickers: SYNC_SETTING.minTickers.optional(),
+  fund: SYNC_SETTING.fund.optional(),
 });
 
 /**

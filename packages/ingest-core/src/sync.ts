@@ -7,7 +7,7 @@ import { IngestError } from './errors.js';
 import { createFailedLogWriter, FAILED_LOG_FILE, scrub } from './failed-log.js';
 import { type Logger, noopLogger, withFields } from './logger.js';
 import { createRunId } from './run-id.js';
-import { DEFAULTS, EARLIEST_DATE, type PricesMode, settingsProblem } from './settings.js';
+import { DEFAULTS, EARLIEST_DATE, minTickersOf, type PricesMode, settingsProblem } from './settings.js';
 import {
   resolveTaskName,
   SUMMARY_SCHEMA_VERSION,
@@ -22,6 +22,7 @@ import { runDcfTask } from './tasks/dcf.js';
 import { runPricesTask } from './tasks/prices.js';
 import { loadUniverse, runUniverseTask } from './tasks/universe.js';
 import { normalizeTicker } from './universe/clean.js';
+import type { Fund } from './universe/funds.js';
 
 /**
  * What `runDailySync` runs against: the database, the FMP client, the data directory, and optional logger,
@@ -74,7 +75,13 @@ export interface SyncOptions {
   concurrency?: number | undefined;
   dcfConcurrency?: number | undefined;
   failureThreshold?: number | undefined;
+  /** Fewest tickers a universe source must hold (default: the fund's floor, 1,500 for IWM). */
   minTickers?: number | undefined;
+  /**
+   * The iShares fund whose holdings file is the universe when no source is given (default IWM): its download
+   * URL and its floor of tickers (IWB 800, IWV 2,500, IJR 500, IJH 350).
+   */
+  fund?: Fund | undefined;
   runId?: string | undefined;
   /** Strings that must never reach a log, a sync_logs row or a file (the FMP key). */
   secrets?: readonly string[] | undefined;
@@ -129,6 +136,7 @@ interface Plan {
   dcfConcurrency: number;
   failureThreshold: number;
   minTickers: number;
+  fund: Fund;
 }
 
 /** Validates options before anything runs, with a message naming the bad value. */
@@ -202,7 +210,8 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
     dcfConcurrency: options.dcfConcurrency ?? DEFAULTS.dcfConcurrency,
     failureThreshold: options.failureThreshold ?? DEFAULTS.failureThreshold,
-    minTickers: options.minTickers ?? DEFAULTS.minTickers,
+    minTickers: minTickersOf(options),
+    fund: options.fund ?? DEFAULTS.fund,
   };
 }
 
@@ -317,6 +326,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
           result = await runUniverseTask(ctx, {
             ...(options.tickersSource !== undefined ? { source: options.tickersSource } : {}),
             minTickers: plan.minTickers,
+            fund: plan.fund,
             ...(deps.fetchText ? { fetchText: deps.fetchText } : {}),
           });
           if (result.status === 'failed') {

@@ -7,7 +7,7 @@ import { checkSharedBudget, type FmpClient } from '@smartstock/fmp-client';
 import {
   createRunMonitor,
   createSyncClient,
-  ISHARES_HOLDINGS_URL,
+  fundHoldingsUrl,
   resolveUniverseSource,
   runDailySync,
   type SyncSummary,
@@ -98,13 +98,14 @@ export async function runTasks(
       ...resolveClientTuning(flags),
       ...resolveSharedBudget(start, flags),
     };
-    if (!settings.tickersSource && !settings.tickers) settings.tickersSource = sandbox.holdingsUrl;
+    if (!settings.tickersSource && !settings.tickers)
+      settings.tickersSource = settings.fund ? sandbox.fundHoldingsUrl(settings.fund) : sandbox.holdingsUrl;
   }
   // No source given and no file in the data directory: iShares' download, or the copy the user names.
   const defaultUniverse = runsUniverse && !settings.tickersSource;
   if (defaultUniverse && universeUrl) {
-    const resolved = await resolveUniverseSource(dbConfig.dataDir);
-    if (resolved === ISHARES_HOLDINGS_URL) settings.tickersSource = universeUrl;
+    const resolved = await resolveUniverseSource(dbConfig.dataDir, undefined, settings.fund);
+    if (resolved === fundHoldingsUrl(settings.fund ?? 'IWM')) settings.tickersSource = universeUrl;
   }
   const secrets = secretsOf({
     apiKey: fmpConfig?.apiKey,

@@ -5,7 +5,8 @@ import { fetchFile } from '@smartstock/fmp-client';
 import { newYorkDate } from '../calendar.js';
 import { IngestError, isIngestError } from '../errors.js';
 import { scrub } from '../failed-log.js';
-import { DEFAULT_MIN_TICKERS, parseUniverse, validateUniverse } from '../universe/clean.js';
+import { parseUniverse, validateUniverse } from '../universe/clean.js';
+import { type Fund, fundHoldingsUrl, ISHARES_FUNDS } from '../universe/funds.js';
 import type { TaskContext, TaskResult } from './context.js';
 
 export const UNIVERSE_TASK = 'get_russell_2000_list' as const;
@@ -13,14 +14,15 @@ export const UNIVERSE_TASK = 'get_russell_2000_list' as const;
 export const CLEAN_LIST_FILE = 'russell_2000_tickers_clean.txt';
 /** Default sources in the data directory, the user's own spelling second. */
 export const DEFAULT_SOURCE_FILES = ['russell_2000_list.csv', 'russel_2000_list.csv'] as const;
-/** iShares' live IWM holdings download (used when no source file exists). */
-export const ISHARES_HOLDINGS_URL =
-  'https://www.ishares.com/us/products/239710/ishares-russell-2000-etf/1467271812596.ajax?fileType=csv&fileName=IWM_holdings&dataType=fund';
+/** iShares' live IWM holdings download (used when no source file exists and no other fund is chosen). */
+export const ISHARES_HOLDINGS_URL = fundHoldingsUrl('IWM');
 
 export interface UniverseTaskOptions {
   /** A path or an http(s) URL; default: the first default file that exists, else iShares' URL. */
   source?: string | undefined;
   minTickers?: number | undefined;
+  /** The fund whose download is the default source, and whose name a refusal gives (default IWM). */
+  fund?: Fund | undefined;
   fetchText?: ((url: string) => Promise<string>) | undefined;
 }
 
@@ -39,15 +41,20 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * The universe source a run would use: `source` when given, else the first default file present in `dataDir`
- * (`russell_2000_list.csv`, `russel_2000_list.csv`), else ISHARES_HOLDINGS_URL. Never throws.
+ * (`russell_2000_list.csv`, `russel_2000_list.csv`), else the fund's iShares download (IWM's:
+ * ISHARES_HOLDINGS_URL). Never throws.
  */
-export async function resolveUniverseSource(dataDir: string, source?: string): Promise<string> {
+export async function resolveUniverseSource(
+  dataDir: string,
+  source?: string,
+  fund: Fund = 'IWM',
+): Promise<string> {
   if (source !== undefined && source.trim() !== '') return source.trim();
   for (const name of DEFAULT_SOURCE_FILES) {
     const p = join(dataDir, name);
     if (await exists(p)) return p;
   }
-  return ISHARES_HOLDINGS_URL;
+  return fundHoldingsUrl(fund);
 }
 
 const FETCH_ATTEMPTS = 3;
@@ -121,9 +128,10 @@ export async function runUniverseTask(
   ctx: TaskContext,
   options: UniverseTaskOptions = {},
 ): Promise<TaskResult> {
-  const source = await resolveUniverseSource(ctx.dataDir, options.source);
+  const fund = options.fund ?? 'IWM';
+  const source = await resolveUniverseSource(ctx.dataDir, options.source, fund);
   const shownSource = scrub(source, ctx.secrets);
-  const metadata: Record<string, unknown> = { runId: ctx.runId, source: shownSource };
+  const metadata: Record<string, unknown> = { runId: ctx.runId, source: shownSource, fund };
   const failed = (message: string, counts: Record<string, number> = {}): TaskResult => ({
     status: 'failed',
     rowsInserted: 0,
@@ -149,7 +157,10 @@ export async function runUniverseTask(
       mapped: parsed.mapped,
     });
     try {
-      validateUniverse(parsed, { minTickers: options.minTickers ?? DEFAULT_MIN_TICKERS });
+      validateUniverse(parsed, {
+        minTickers: options.minTickers ?? ISHARES_FUNDS[fund].minTickers,
+        fund,
+      });
     } catch (error) {
       if (isIngestError(error)) return failed(error.message, counts);
       throw error;

@@ -279,6 +279,8 @@ export function parseUniverse(text: string, options: CleanOptions = {}): ParsedU
 export interface ValidateOptions {
   /** Fewest tickers a source may hold to replace the universe (default 1,500). */
   minTickers?: number | undefined;
+  /** The fund the source stands for, named when it is refused as truncated. */
+  fund?: string | undefined;
 }
 
 /**
@@ -331,7 +333,8 @@ export function validateUniverse(parsed: ParsedUniverse, options: ValidateOption
   }
   if (parsed.entries.length < minTickers) {
     problems.push(
-      `only ${parsed.entries.length} tickers after cleaning, at least ${minTickers} required (minTickers)`,
+      `only ${parsed.entries.length} tickers after cleaning, at least ${minTickers} required` +
+        `${options.fund ? ` for ${options.fund}` : ''} (minTickers): a truncated download?`,
     );
   }
   if (problems.length > 0) {
