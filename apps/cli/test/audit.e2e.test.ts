@@ -62,6 +62,9 @@ describe.each(BACKENDS)('smartstock audit on the %s database', (name) => {
         '',
         'Total: 29 of 36 expected sessions stored, 1 confirmed empty, 6 missing in 2 tickers; 1 stale ticker ' +
           '(no bar for the last 3 sessions or more).',
+        // The data checks report; the seeded tickers have no DCF (and none of the audit's exit codes changes).
+        'Data checks (bars of 2024-04-01 .. 2024-04-05, DCF), reported only:',
+        '  4 tickers with prices and no DCF: AAA; BBB; CCC; +1 more',
         'UNEXPLAINED GAPS: 6 sessions in 2 tickers',
         '',
       ].join('\n'),
@@ -90,6 +93,12 @@ describe.each(BACKENDS)('smartstock audit on the %s database', (name) => {
     });
     expect(doc.tickers.map((t: { ticker: string }) => t.ticker)).toEqual(['AAA', 'BBB', 'CCC', 'HLT']);
     expect(doc.tickers[2].gaps).toEqual([{ from: '2024-04-02', to: '2024-04-05', sessions: 4 }]);
+    expect(doc.quality).toMatchObject({ since: '2024-04-01', asOf: AS_OF, total: 4 });
+    expect(doc.quality.findings.find((f: { check: string }) => f.check === 'no_dcf')).toEqual({
+      check: 'no_dcf',
+      count: 4,
+      examples: ['AAA', 'BBB', 'CCC', 'HLT'],
+    });
   });
 
   it('refuses a ticker the universe does not know and a malformed date, saying what to do (exit 2)', async () => {

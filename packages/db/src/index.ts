@@ -25,6 +25,14 @@ export type {
 } from './generated/prisma/client.js';
 export type { Logger } from './logger.js';
 export { type MigrateOptions, migrate } from './migrate.js';
+export {
+  checkDataQuality,
+  type DataQuality,
+  type DataQualityOptions,
+  QUALITY_CHECKS,
+  type QualityCheck,
+  type QualityFinding,
+} from './quality.js';
 export { type RunLock, tryAcquireRunLock } from './run-lock.js';
 export { type ServedDatabase, type ServeOptions, serveDatabase } from './serve.js';
 export { getActiveTickers, replaceUniverse, type UniverseChange, type UniverseEntry } from './universe.js';

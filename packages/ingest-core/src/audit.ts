@@ -1,6 +1,8 @@
 import {
   auditPriceGaps,
+  checkDataQuality,
   type Database,
+  type DataQuality,
   getFirstPriceDate,
   type PriceGapAudit,
   STALE_AFTER_SESSIONS,
@@ -35,7 +37,16 @@ export interface PriceAudit extends PriceGapAudit {
   lastSession: string;
   /** True when some expected session has neither a bar nor a confirmed-empty record. */
   unexplained: boolean;
+  /**
+   * The data checks (db's checkDataQuality) over the last `QUALITY_SESSIONS` sessions: inconsistent bars,
+   * moves over 50%, DCF values older than 30 days, active tickers with prices and no DCF. They are reported,
+   * and do not make the audit `unexplained` (a gap is missing data; a finding is data to look at).
+   */
+  quality: DataQuality;
 }
+
+/** Sessions whose bars the audit's data checks read: a week, the nightly window's reach. */
+export const QUALITY_SESSIONS = 5;
 
 function checkDateOption(name: string, value: string | undefined): string | undefined {
   if (value === undefined || isValidIsoDate(value)) return value;
@@ -90,5 +101,9 @@ export async function auditPriceHistory(
     historyStart,
     staleAfter,
   });
-  return { ...audit, lastSession, unexplained: audit.totals.missing > 0 };
+  const quality = await checkDataQuality(deps.db, {
+    since: sessionsBack(lastSession, QUALITY_SESSIONS),
+    asOf: lastSession,
+  });
+  return { ...audit, lastSession, unexplained: audit.totals.missing > 0, quality };
 }

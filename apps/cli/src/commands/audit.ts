@@ -1,4 +1,10 @@
-import { isValidDate, STALE_AFTER_SESSIONS, type TickerAudit } from '@smartstock/db';
+import {
+  type DataQuality,
+  isValidDate,
+  type QualityCheck,
+  STALE_AFTER_SESSIONS,
+  type TickerAudit,
+} from '@smartstock/db';
 import { auditPriceHistory, type PriceAudit } from '@smartstock/ingest-core';
 import { parseTickerList, resolveDatabaseConfig, secretsOf } from '../config.js';
 import { type CliContext, openDatabase } from '../context.js';
@@ -105,9 +111,37 @@ function printAudit(cli: CliContext, audit: PriceAudit, everyTicker: boolean): v
       `${plural(totals.tickersWithGaps, 'ticker')}; ${plural(totals.stale, 'stale ticker')} ` +
       `(no bar for the last ${STALE_AFTER_SESSIONS} sessions or more).`,
   );
+  printQuality(cli, audit.quality);
   cli.reporter.out(
     audit.unexplained
       ? `UNEXPLAINED GAPS: ${plural(totals.missing, 'session')} in ${plural(totals.tickersWithGaps, 'ticker')}`
       : 'no unexplained gap',
   );
+}
+
+/** What each data check reports, as a count of it: `2 moves over 50%`. */
+const QUALITY_WORDS: Record<QualityCheck, [string, string]> = {
+  ohlc: ['inconsistent bar', 'inconsistent bars'],
+  big_move: ['close-to-close move over 50%', 'close-to-close moves over 50%'],
+  old_dcf: ['DCF older than 30 days', 'DCF values older than 30 days'],
+  no_dcf: ['ticker with prices and no DCF', 'tickers with prices and no DCF'],
+};
+/** Examples shown per check; `--json` has ten. */
+const QUALITY_EXAMPLES = 3;
+
+/** One line per check that found something (they are reported, and never change the exit code). */
+function printQuality(cli: CliContext, quality: DataQuality): void {
+  const found = quality.findings.filter((f) => f.count > 0);
+  const span = `${quality.since} .. ${quality.asOf}`;
+  if (found.length === 0) {
+    cli.reporter.prose(`Data checks (bars of ${span}, DCF): nothing found.`);
+    return;
+  }
+  cli.reporter.prose(`Data checks (bars of ${span}, DCF), reported only:`);
+  for (const f of found) {
+    const [one, many] = QUALITY_WORDS[f.check];
+    const shown = f.examples.slice(0, QUALITY_EXAMPLES).join('; ');
+    const more = f.count > QUALITY_EXAMPLES ? `; +${count(f.count - QUALITY_EXAMPLES)} more` : '';
+    cli.reporter.out(`  ${count(f.count)} ${f.count === 1 ? one : many}: ${shown}${more}`);
+  }
 }

@@ -25,6 +25,7 @@ export const ISHARES_FUNDS = {
 
 /** The fund tickers `fund` accepts. */
 export type Fund = keyof typeof ISHARES_FUNDS;
+/** The funds by ticker, IWM first (the default). */
 export const FUNDS = Object.keys(ISHARES_FUNDS) as Fund[];
 
 /** iShares' live holdings download of a fund (the page's CSV export). */
