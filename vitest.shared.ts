@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_NODE_FLAGS } from './tooling/testkit/src/node-flags';
 
 // Every package resolves its workspace dependencies from source (the `@smartstock/source` export
 // condition), so a test run never depends on a stale dist/ of another package.
@@ -34,6 +35,8 @@ export function packageConfig(overrides: PackageConfigOptions = {}) {
       // msw, pg and PGlite again (fmp-client's suite: 13 s -> 6 s). Every file sets up and tears down what it
       // uses (servers, databases, fake timers), so nothing leaks from one file into the next.
       isolate: false,
+      // Short-lived processes that open PGlite: see TEST_NODE_FLAGS.
+      execArgv: [...TEST_NODE_FLAGS],
       clearMocks: true,
       restoreMocks: true,
       // The JSON report feeds the one-line total that scripts/test-all.mjs prints at the end.

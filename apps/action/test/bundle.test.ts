@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase } from '@smartstock/db';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
 import { syncSummarySchema } from '@smartstock/ingest-core';
+import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
@@ -118,7 +119,10 @@ if (adminUrl)
       };
       for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(actionDir, 'index.js')], { cwd: workspace, env });
+        const child = spawn(process.execPath, [...TEST_NODE_FLAGS, path.join(actionDir, 'index.js')], {
+          cwd: workspace,
+          env,
+        });
         let stdout = '';
         let stderr = '';
         let sent = false;

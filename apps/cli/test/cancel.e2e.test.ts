@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase } from '@smartstock/db';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from './helpers.js';
 
@@ -26,7 +27,7 @@ function interruptDuringPrices(
   options: { cwd: string; env: Record<string, string>; signal: NodeJS.Signals },
 ): Promise<Interrupted> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, command, {
+    const child = spawn(process.execPath, [...TEST_NODE_FLAGS, ...command], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

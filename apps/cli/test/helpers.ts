@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, type Database } from '@smartstock/db';
+import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 
 /** The BUILT CLI: tests run what users run (turbo builds it before `test`). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -26,7 +27,7 @@ export function runCli(
   options: { env?: Record<string, string>; cwd: string },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...TEST_NODE_FLAGS, CLI, ...args], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -107,7 +108,7 @@ export function runInTerminal(
 ): Promise<TerminalResult> {
   const script = [
     `stty cols ${options.columns} rows 50`,
-    ...commands.map((args) => [process.execPath, CLI, ...args].map(quote).join(' ')),
+    ...commands.map((args) => [process.execPath, ...TEST_NODE_FLAGS, CLI, ...args].map(quote).join(' ')),
   ].join('; ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', script, '/dev/null'], {

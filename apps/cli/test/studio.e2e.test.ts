@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI, runCli } from './helpers.js';
 
@@ -86,7 +87,7 @@ describe('Prisma Studio on the embedded database (the built CLI, headless chromi
   it('prints its URL and the ssh tunnel, loads the tables and the sync_logs rows three times in three, and leaves nothing running', async () => {
     const studio: ChildProcess = spawn(
       process.execPath,
-      [CLI, 'db', 'studio', '--data-dir', path.join(dir, 'data')],
+      [...TEST_NODE_FLAGS, CLI, 'db', 'studio', '--data-dir', path.join(dir, 'data')],
       {
         cwd: dir,
         // No DISPLAY and no xdg-open: a headless machine, where Studio's own browser start used to crash.

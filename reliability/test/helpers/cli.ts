@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 
 /**
  * The BUILT CLI, found through the workspace (turbo builds it before `test:reliability`): the suite runs what
@@ -11,7 +12,10 @@ import { dirname, join } from 'node:path';
 export const CLI_PATH =
   process.env.RELIABILITY_CLI ??
   join(dirname(createRequire(import.meta.url).resolve('@smartstock/cli/package.json')), 'dist', 'cli.js');
-const NODE_OPTIONS = (process.env.RELIABILITY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+const NODE_OPTIONS = [
+  ...TEST_NODE_FLAGS,
+  ...(process.env.RELIABILITY_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+];
 
 export function assertCliBuilt(): void {
   if (!existsSync(CLI_PATH)) {
