@@ -1,9 +1,15 @@
 import { type DcfRow, writeDcf } from '@smartstock/db';
-import type { DcfValue, FmpClient } from '@smartstock/fmp-client';
+import type { DcfValue, FmpClient, Validated } from '@smartstock/fmp-client';
 import { BatchWriter } from '../batch-writer.js';
-import { runPool } from '../pool.js';
 import type { TaskContext, TaskResult } from './context.js';
-import { classifyError, finishTask, handleTickerError, OutcomeTracker, TaskStop } from './outcomes.js';
+import { classifyError } from './outcomes.js';
+import {
+  openTickerRun,
+  runPerTicker,
+  runTickerTask,
+  type TickerOutcome,
+  type TickerRun,
+} from './per-ticker.js';
 
 export const DCF_TASK = 'ingest_all_dcf' as const;
 export const DCF_SOURCE = 'fmp';
@@ -15,6 +21,8 @@ export interface DcfTaskOptions {
   failureThreshold: number;
   batchSize?: number | undefined;
 }
+
+type DcfRun = TickerRun<BatchWriter<DcfRow>>;
 
 function latest(values: readonly DcfValue[]): DcfValue | null {
   let best: DcfValue | null = null;
@@ -28,105 +36,95 @@ function toRow(ticker: string, v: DcfValue): DcfRow {
 
 /** `ingest_all_dcf`: the latest DCF of every ticker, one row per ticker; no DCF is no_data, not an error. */
 export async function runDcfTask(ctx: TaskContext, options: DcfTaskOptions): Promise<TaskResult> {
-  const { tickers } = options;
-  const tracker = new OutcomeTracker(ctx, DCF_TASK, tickers.length);
-  const writer = new BatchWriter<DcfRow>((rows) => writeDcf(ctx.db, rows), options.batchSize ?? 1000);
-  const metadata: Record<string, unknown> = { runId: ctx.runId, requestedMode: options.mode };
-  const stop = new TaskStop(ctx, DCF_TASK, 'DCF valuations');
-
-  const perSymbol = async (client: FmpClient) => {
-    await runPool(tickers, options.concurrency, async (ticker, _i, pool) => {
-      if (stop.stopped) return pool.stop();
-      try {
-        const res = await client.getDcf(ticker);
-        const best = latest(res.rows);
-        if (best) await writer.add([toRow(ticker, best)]);
-        if (res.invalid.length > 0) {
-          tracker.record(ticker, 'invalid_rows', {
-            message: `${res.invalid.length} invalid rows dropped: ${res.invalid[0]!.reason}`,
-          });
-        } else tracker.record(ticker, best ? 'ok' : 'no_data');
-      } catch (error) {
-        if (handleTickerError(ctx, tracker, ticker, error, stop, writer.error)) return pool.stop();
-      }
-    });
-  };
-
-  const bulk = async (client: FmpClient): Promise<'done' | 'fallback'> => {
-    let res: Awaited<ReturnType<FmpClient['getDcfBulk']>>;
-    try {
-      res = await client.getDcfBulk();
-    } catch (error) {
-      const c = classifyError(error, ctx.secrets);
-      if (c.fatal) {
-        stop.abort(c.message, true);
-        return 'done';
-      }
-      // Cancelled because the run is stopping: nobody's failure.
-      if (c.aborted && stop.stopped) return 'done';
-      if (options.mode === 'auto' && c.httpStatus === 402) return 'fallback';
-      for (const t of tickers)
-        tracker.record(t, c.outcome, { httpStatus: c.httpStatus, message: `dcf-bulk: ${c.message}` });
-      return 'done';
-    }
-    const bySymbol = new Map<string, DcfValue[]>();
-    for (const v of res.rows) {
-      const list = bySymbol.get(v.symbol);
-      if (list) list.push(v);
-      else bySymbol.set(v.symbol, [v]);
-    }
-    const invalid = new Map<string, string>();
-    for (const bad of res.invalid) if (bad.symbol !== undefined) invalid.set(bad.symbol, bad.reason);
-    for (const t of tickers) {
-      const best = latest(bySymbol.get(t) ?? []);
-      if (best) {
-        try {
-          await writer.add([toRow(t, best)]);
-        } catch (error) {
-          stop.writeFailed(error);
-          return 'done';
-        }
-      }
-      const reason = invalid.get(t);
-      if (reason !== undefined)
-        tracker.record(t, 'invalid_rows', { message: `invalid row dropped: ${reason}` });
-      else tracker.record(t, best ? 'ok' : 'no_data');
-    }
-    return 'done';
-  };
-
-  let modeUsed: 'per-symbol' | 'bulk' = options.mode === 'per-symbol' ? 'per-symbol' : 'bulk';
-  if (tickers.length > 0) {
-    try {
-      const fmp = ctx.fmp();
-      stop.client = fmp;
-      if (modeUsed === 'bulk') {
-        if ((await bulk(fmp)) === 'fallback') {
-          ctx.logger.warn('dcf-bulk is not in the plan (402): falling back to per-symbol requests', {
-            task: DCF_TASK,
-          });
-          metadata.bulkFallback = 'dcf-bulk answered 402 (not in the plan)';
-          modeUsed = 'per-symbol';
-          await perSymbol(fmp);
-        }
-      } else await perSymbol(fmp);
-    } finally {
-      try {
-        await writer.flush();
-      } catch (error) {
-        stop.writeFailed(error);
-      }
-    }
-  }
-  return finishTask(ctx, DCF_TASK, {
-    tracker,
-    writer,
-    tickers: tickers.length,
-    abortReason: stop.reason,
-    expectsRows: false,
-    failureThreshold: options.failureThreshold,
-    fatal: stop.fatal,
-    metadata,
-    extraMetadata: { mode: modeUsed },
+  const run = openTickerRun(ctx, {
+    task: DCF_TASK,
+    writes: 'DCF valuations',
+    tickers: options.tickers,
+    writer: new BatchWriter<DcfRow>((rows) => writeDcf(ctx.db, rows), options.batchSize ?? 1000),
+    metadata: { runId: ctx.runId, requestedMode: options.mode },
   });
+  return runTickerTask(run, {
+    mode: options.mode,
+    failureThreshold: options.failureThreshold,
+    bulkEndpoint: 'dcf-bulk',
+    perSymbol: (client) => runPerTicker(run, options.concurrency, (ticker) => fetchDcf(run, client, ticker)),
+    bulk: (client) => runDcfBulk(run, client, options.mode),
+    // DCF may legitimately be absent for every ticker: an empty task is not a failure by itself.
+    summarize: (mode) => ({ expectsRows: false, extraMetadata: { mode } }),
+  });
+}
+
+/** One ticker's DCF call: its latest value is written; rows FMP sent that failed validation are reported. */
+async function fetchDcf(run: DcfRun, client: FmpClient, ticker: string): Promise<TickerOutcome> {
+  const res = await client.getDcf(ticker);
+  const best = latest(res.rows);
+  if (best) await run.writer.add([toRow(ticker, best)]);
+  if (res.invalid.length > 0) {
+    return {
+      outcome: 'invalid_rows',
+      message: `${res.invalid.length} invalid rows dropped: ${res.invalid[0]!.reason}`,
+    };
+  }
+  return { outcome: best ? 'ok' : 'no_data' };
+}
+
+/** The bulk path: one dcf-bulk call for the whole universe, then each ticker's latest value. */
+async function runDcfBulk(
+  run: DcfRun,
+  client: FmpClient,
+  mode: DcfTaskOptions['mode'],
+): Promise<'done' | 'fallback'> {
+  let res: Validated<DcfValue>;
+  try {
+    res = await client.getDcfBulk();
+  } catch (error) {
+    return dcfBulkFailed(run, error, mode);
+  }
+  await writeBulkValues(run, res);
+  return 'done';
+}
+
+/**
+ * A failed dcf-bulk call: a fatal error stops the task; a call cancelled by the run stopping is nobody's
+ * failure; a 402 in auto mode means the plan lacks the endpoint (fall back); anything else is every
+ * ticker's outcome, since the one call served them all.
+ */
+function dcfBulkFailed(run: DcfRun, error: unknown, mode: DcfTaskOptions['mode']): 'done' | 'fallback' {
+  const c = classifyError(error, run.ctx.secrets);
+  if (c.fatal) {
+    run.stop.abort(c.message, true);
+    return 'done';
+  }
+  if (c.aborted && run.stop.stopped) return 'done';
+  if (mode === 'auto' && c.httpStatus === 402) return 'fallback';
+  for (const t of run.tickers)
+    run.tracker.record(t, c.outcome, { httpStatus: c.httpStatus, message: `dcf-bulk: ${c.message}` });
+  return 'done';
+}
+
+/** Writes each ticker's latest bulk value and records its outcome; a failed write stops the task. */
+async function writeBulkValues(run: DcfRun, res: Validated<DcfValue>): Promise<void> {
+  const bySymbol = new Map<string, DcfValue[]>();
+  for (const v of res.rows) {
+    const list = bySymbol.get(v.symbol);
+    if (list) list.push(v);
+    else bySymbol.set(v.symbol, [v]);
+  }
+  const invalid = new Map<string, string>();
+  for (const bad of res.invalid) if (bad.symbol !== undefined) invalid.set(bad.symbol, bad.reason);
+  for (const t of run.tickers) {
+    const best = latest(bySymbol.get(t) ?? []);
+    if (best) {
+      try {
+        await run.writer.add([toRow(t, best)]);
+      } catch (error) {
+        run.stop.writeFailed(error);
+        return;
+      }
+    }
+    const reason = invalid.get(t);
+    if (reason !== undefined)
+      run.tracker.record(t, 'invalid_rows', { message: `invalid row dropped: ${reason}` });
+    else run.tracker.record(t, best ? 'ok' : 'no_data');
+  }
 }
