@@ -627,6 +627,34 @@ export function defineSyncSuite(kind: BackendKind): void {
       });
     });
 
+    it("finds a bad print FMP served in the night's window, a move no split explains, and the night still succeeds", async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 25);
+        const [printed] = tickers;
+        const [, , day, next] = WINDOW.closedSessions;
+        await writeFile(join(t.dataDir, 'list.txt'), tickers.join('\n'));
+        sandbox.update({ badPrints: [{ symbol: printed!, date: day!, factor: 3 }] });
+        try {
+          const summary = await runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { ...base, tickersSource: join(t.dataDir, 'list.txt') },
+          );
+          expect(summary.status).toBe('success');
+          const quality = summary.tasks.find((x) => x.taskName === 'check_data_quality')!;
+          expect(quality.status).toBe('success');
+          const moves = quality.quality!.findings.find((f) => f.check === 'big_move')!;
+          expect(moves.count).toBe(2);
+          expect(moves.examples).toEqual([
+            expect.stringMatching(`^${printed} ${day}: close .* \\(200\\.0%\\)$`),
+            expect.stringMatching(`^${printed} ${next}: close `),
+          ]);
+          expect(quality.quality!.findings.find((f) => f.check === 'ohlc')!.count).toBe(0);
+        } finally {
+          sandbox.update({ badPrints: [] });
+        }
+      });
+    });
+
     it('refuses a second run while one holds the lock, logging nothing for it', async () => {
       await withDb(async (t) => {
         const other = kind === 'postgres' ? await t.reopen() : t.db;
