@@ -31,7 +31,6 @@ export {
 } from './settings.js';
 export {
   type Outcome,
-  QUALITY_CHECK_NAMES,
   type QualitySummary,
   resolveTaskName,
   SUMMARY_SCHEMA_VERSION,

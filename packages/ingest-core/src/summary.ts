@@ -48,9 +48,6 @@ export interface TaskFailure {
   message: string;
 }
 
-/** The data checks that can report findings (db's QUALITY_CHECKS). */
-export const QUALITY_CHECK_NAMES = ['ohlc', 'big_move', 'stale', 'old_dcf', 'no_dcf'] as const;
-
 /**
  * What `check_data_quality` found, in its TaskSummary (`quality`) and sync_logs metadata: the span checked,
  * and per check the count of rows found and the first examples. Findings never fail the task.

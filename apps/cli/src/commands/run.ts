@@ -326,7 +326,6 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
       if (q === null || q.total === 0) continue;
       reporter.out('The data checks found rows to look at (they never fail the run), check by check:');
       for (const line of qualityLines(q)) reporter.out(line);
-      reporter.out('');
     }
   }
   const logPath = shownPath(cli, summary.logPath);

@@ -23,8 +23,8 @@ export interface QualityTaskOptions {
  */
 export function staleFromSession(now: Date, staleAfter = STALE_AFTER_SESSIONS): string {
   const last = lastClosedSession(now);
-  // Two weeks back always hold more than three sessions (the longest NYSE closures are a few days).
-  const sessions = sessionsBetween(addDays(last, -7 * Math.ceil(staleAfter / 2) - 7), last);
+  // A week of calendar days per session wanted always holds enough (NYSE closures last a few days at most).
+  const sessions = sessionsBetween(addDays(last, -7 * staleAfter), last);
   return sessions.at(-staleAfter) ?? sessions[0]!;
 }
 
