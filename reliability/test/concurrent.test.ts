@@ -65,6 +65,7 @@ for (const backendName of BACKENDS) {
         ['get_russell_2000_list', 'success', summary.runId],
         ['ingest_market_data', 'success', summary.runId],
         ['ingest_all_dcf', 'success', summary.runId],
+        ['check_data_quality', 'success', summary.runId],
       ]);
     });
   });

@@ -70,7 +70,7 @@ describe('PostgreSQL connections dropped in the middle of a run (pg_terminate_ba
     });
     expect(rerun.code, rerun.stderr).toBe(0);
     const summary = syncSummarySchema.parse(JSON.parse(rerun.stdout));
-    expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success']);
+    expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success', 'success']);
     const final = await target.withDb(async (db) => ({
       tables: await readDataTables(db),
       logs: await readSyncLogs(db),

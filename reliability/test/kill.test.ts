@@ -93,7 +93,7 @@ for (const backendName of BACKENDS) {
       });
       expect(rerun.code, rerun.stderr).toBe(0);
       const summary = syncSummarySchema.parse(JSON.parse(rerun.stdout));
-      expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success']);
+      expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success', 'success']);
       const prices = summary.tasks.find((t) => t.taskName === 'ingest_market_data')!;
       // The rerun inserted exactly what the killed run had not committed, and rewrote nothing.
       expect(prices.rowsInserted).toBe(reference.prices.size - afterKill.tables.prices.size);
@@ -116,6 +116,7 @@ for (const backendName of BACKENDS) {
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
         ['ingest_all_dcf', 'success'],
+        ['check_data_quality', 'success'],
       ]);
     });
   });

@@ -69,13 +69,16 @@ const schema = z.object({
     for (const name of names) {
       const task = resolveTaskName(name);
       if (!task) {
-        ctx.addIssue({ code: 'custom', message: `has an unknown task "${name}"; use tickers, prices, dcf` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `has an unknown task "${name}"; use tickers, prices, dcf, quality`,
+        });
         return z.NEVER;
       }
       out.add(task);
     }
     if (out.size === 0) {
-      ctx.addIssue({ code: 'custom', message: 'names no task; use tickers, prices, dcf' });
+      ctx.addIssue({ code: 'custom', message: 'names no task; use tickers, prices, dcf, quality' });
       return z.NEVER;
     }
     return TASK_NAMES.filter((t) => out.has(t));
@@ -122,7 +125,7 @@ const schema = z.object({
 });
 
 export const INPUT_DEFAULTS: Record<string, string> = {
-  tasks: 'tickers,prices,dcf',
+  tasks: 'tickers,prices,dcf,quality',
   'requests-per-minute': String(DEFAULT_REQUESTS_PER_MINUTE),
   'failure-threshold': String(SYNC_DEFAULTS.failureThreshold),
   strict: 'false',

@@ -3,13 +3,22 @@ import type { SyncSummary } from '@smartstock/ingest-core';
 
 const ICON: Record<string, string> = { success: '✅', partial: '⚠️', failed: '❌' };
 
+/** What each data check (check_data_quality) found, in the job summary's words. */
+const QUALITY_WORDS: Record<string, string> = {
+  ohlc: 'Inconsistent bars',
+  big_move: 'Close-to-close moves over 50%',
+  stale: 'Stale tickers (no new bar for 3 sessions or more)',
+  old_dcf: 'DCF values older than 30 days',
+  no_dcf: 'Tickers with prices and no DCF',
+};
+
 function seconds(value: number): string {
   return value < 60 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
 }
 
 /**
  * The job summary: the verdict, one row per task (status, rows, duration), then the failed tickers with their
- * reasons. With no summary (the run could not start) it says why instead.
+ * reasons and the data checks' findings (counts and first examples). With no summary (the run could not start) it says why instead.
  */
 export async function writeJobSummary(
   summary: SyncSummary | null,
@@ -91,6 +100,25 @@ async function buildSummary(
     if (total > task.failures.length) {
       s.addRaw(`… and ${total - task.failures.length} more in \`failed_ingestion.log\`.`, true);
     }
+  }
+  for (const task of summary.tasks) {
+    const quality = task.quality;
+    if (!quality || quality.total === 0) continue;
+    s.addHeading(`${task.taskName}: data-check findings (reported, never failing the run)`, 3);
+    s.addTable([
+      [
+        { data: 'Check', header: true },
+        { data: 'Rows', header: true },
+        { data: 'First examples', header: true },
+      ],
+      ...quality.findings
+        .filter((f) => f.count > 0)
+        .map((f) => [
+          `${QUALITY_WORDS[f.check] ?? f.check} (<code>${f.check}</code>)`,
+          String(f.count),
+          escapeHtml(options.redact(f.examples.slice(0, 5).join('; '))),
+        ]),
+    ]);
   }
   for (const notice of summary.notices ?? []) s.addRaw(`⚠️ ${escapeHtml(options.redact(notice))}`, true);
   if (options.strict && summary.tasks.some((t) => t.status === 'partial')) {

@@ -175,14 +175,33 @@ if (adminUrl)
       expect(result.stdout).toContain('::group::Connect and migrate the database');
       expect(result.outputs.status).toBe('success');
       const summary = syncSummarySchema.parse(JSON.parse(result.outputs['summary-json']!));
-      expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success']);
+      expect(summary.tasks.map((t) => [t.taskName, t.status])).toEqual([
+        ['get_russell_2000_list', 'success'],
+        ['ingest_market_data', 'success'],
+        ['ingest_all_dcf', 'success'],
+        ['check_data_quality', 'success'],
+      ]);
       expect(result.outputs['rows-updated']).toBe(String(summary.rowsUpdated));
       expect(summary.rowsUpdated).toBeGreaterThan(0);
       expect(result.outputs['log-path']).toBe(summary.logPath);
       expect(result.outputs['log-path']).toMatch(/workspace\/data\/failed_ingestion\.log$/);
       expect(result.summary).toContain('<h2>smartstock daily sync</h2>');
-      for (const task of ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf']) {
+      for (const task of [
+        'get_russell_2000_list',
+        'ingest_market_data',
+        'ingest_all_dcf',
+        'check_data_quality',
+      ]) {
         expect(result.summary).toMatch(new RegExp(`<td>${task}</td><td>✅ success</td><td>\\d+</td>`));
+      }
+      // Each data check that found rows has a line of the job summary, with its count.
+      const quality = summary.tasks[3]!.quality!;
+      const found = quality.findings.filter((f) => f.count > 0);
+      if (found.length > 0) expect(result.summary).toContain('check_data_quality: data-check findings');
+      for (const f of found) {
+        expect(result.summary).toMatch(
+          new RegExp(`<td>[^<]*\\(<code>${f.check}</code>\\)</td><td>${f.count}</td>`),
+        );
       }
       expect(visible(result)).not.toContain('pw-9d8c7b6a5f');
     });
@@ -209,7 +228,10 @@ if (adminUrl)
         expect(result.code, result.stdout + result.stderr).toBe(130);
         expect(result.stdout).toContain('SIGINT: cancelling the sync');
         const summary = syncSummarySchema.parse(JSON.parse(result.outputs['summary-json']!));
-        expect(summary.cancelled).toEqual({ reason: 'cancelled by SIGINT', notRun: ['ingest_all_dcf'] });
+        expect(summary.cancelled).toEqual({
+          reason: 'cancelled by SIGINT',
+          notRun: ['ingest_all_dcf', 'check_data_quality'],
+        });
         expect(summary.tasks.at(-1)).toMatchObject({
           taskName: 'ingest_market_data',
           status: 'failed',

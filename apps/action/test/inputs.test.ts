@@ -24,7 +24,7 @@ describe('inputs', () => {
   it('applies the documented defaults when optional inputs are empty', () => {
     const inputs = parseInputs(required, '/ws');
     expect(inputs).toMatchObject({
-      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'],
+      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'],
       requestsPerMinute: 300,
       failureThreshold: 0.05,
       strict: false,
@@ -237,7 +237,7 @@ describe('the Action and the CLI, given the same settings', () => {
       const { tickersSourceOrigin: _origin, ...cli } = resolveRunSettings(
         loadStartContext({}, '/nowhere'),
         c.flags,
-        ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'],
+        ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'],
       );
       expect(cli).toEqual(runOptionsOf(action));
     });

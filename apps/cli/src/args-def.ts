@@ -179,7 +179,7 @@ export const statusArgs = {
   json: { type: 'boolean', description: 'Print an array of sync_logs rows as JSON' },
   task: {
     type: 'string',
-    description: 'Only this task (tickers, prices, dcf or its sync_logs name)',
+    description: 'Only this task (tickers, prices, dcf, quality or its sync_logs name)',
     valueHint: 'name',
   },
   limit: {
@@ -199,6 +199,11 @@ export const statusArgs = {
   'include-adhoc': {
     type: 'boolean',
     description: 'With --check, also judge runs of a few --tickers (default: full-universe runs only)',
+  },
+  'strict-quality': {
+    type: 'boolean',
+    description:
+      'With --check, exit 1 when the latest data checks (check_data_quality) found rows (default: findings alone stay healthy)',
   },
 } as const satisfies ArgsDef;
 

@@ -42,7 +42,7 @@ function leaf<const T extends ArgsDef>(name: string, description: string, args: 
 const COMMANDS: Record<string, Leaf | Record<string, Leaf>> = {
   sync: leaf(
     'sync',
-    'The daily sync: universe, prices, DCF (as the nightly job runs it)',
+    'The daily sync: universe, prices, DCF, data checks (as the nightly job runs it)',
     syncArgs,
     (cli, a) => runTasks(cli, a, [...TASK_NAMES]),
   ),

@@ -39,7 +39,57 @@ export const TASK_LABEL: Record<string, string> = {
   get_russell_2000_list: 'tickers',
   ingest_market_data: 'prices',
   ingest_all_dcf: 'dcf',
+  check_data_quality: 'quality',
 };
+
+/** The data checks' findings as a TaskSummary or a sync_logs row's metadata holds them. */
+export interface QualityFindings {
+  total: number;
+  findings: { check: string; count: number; examples: string[] }[];
+}
+
+/** The `quality` object of a check_data_quality row's metadata, or null for any other row or a malformed one. */
+export function qualityOf(metadata: Record<string, unknown> | null | undefined): QualityFindings | null {
+  const q = metadata?.quality as Partial<QualityFindings> | undefined;
+  if (!q || typeof q !== 'object' || typeof q.total !== 'number' || !Array.isArray(q.findings)) return null;
+  return q as QualityFindings;
+}
+
+/** `big_move 2, stale 1`: the checks that found rows, with their counts. */
+export function describeFindings(quality: QualityFindings): string {
+  return quality.findings
+    .filter((f) => f.count > 0)
+    .map((f) => `${f.check} ${f.count}`)
+    .join(', ');
+}
+
+/** What each data check reports, as a count of it: `2 close-to-close moves over 50%`. */
+export const QUALITY_WORDS: Readonly<Record<string, [string, string]>> = {
+  ohlc: ['inconsistent bar', 'inconsistent bars'],
+  big_move: ['close-to-close move over 50%', 'close-to-close moves over 50%'],
+  stale: [
+    'stale ticker (no new bar for 3 sessions or more)',
+    'stale tickers (no new bar for 3 sessions or more)',
+  ],
+  old_dcf: ['DCF older than 30 days', 'DCF values older than 30 days'],
+  no_dcf: ['ticker with prices and no DCF', 'tickers with prices and no DCF'],
+};
+
+/**
+ * One line per data check that found rows (`  2 close-to-close moves over 50%: ACME 2024-03-07: …; +1 more`),
+ * with its first examples; the rest are in the sync_logs metadata and in `--json`.
+ */
+export function qualityLines(quality: QualityFindings, examples = 3): string[] {
+  const count = (n: number) => n.toLocaleString('en-US');
+  return quality.findings
+    .filter((f) => f.count > 0)
+    .map((f) => {
+      const [one, many] = QUALITY_WORDS[f.check] ?? [f.check, f.check];
+      const shown = f.examples.slice(0, examples).join('; ');
+      const more = f.count > examples ? `; +${count(f.count - examples)} more` : '';
+      return `  ${count(f.count)} ${f.count === 1 ? one : many}: ${shown}${more}`;
+    });
+}
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 

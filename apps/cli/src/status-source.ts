@@ -4,6 +4,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { SyncLogger, SyncLogRecord } from '@smartstock/sync-logger';
+import { type QualityFindings, qualityOf } from './output.js';
 import { TASK_NAMES } from './tasks.js';
 
 /** The row shape `status --json` prints (issue 2 §6). */
@@ -16,9 +17,12 @@ export interface StatusRow {
   completedAt: string | null;
   durationSeconds: number | null;
   metadata: Record<string, unknown> | null;
+  /** check_data_quality rows: the checks' counts and first examples (also in `metadata.quality`). */
+  quality?: QualityFindings | undefined;
 }
 
 export function toStatusRow(record: SyncLogRecord): StatusRow {
+  const quality = qualityOf(record.metadata);
   return {
     taskName: record.taskName,
     status: record.status,
@@ -28,10 +32,11 @@ export function toStatusRow(record: SyncLogRecord): StatusRow {
     completedAt: record.completedAt ? record.completedAt.toISOString() : null,
     durationSeconds: record.durationSeconds,
     metadata: record.metadata,
+    ...(quality !== null ? { quality } : {}),
   };
 }
 
-/** Tasks in run order (universe, prices, DCF); rows other tools wrote under other names come last. */
+/** Tasks in run order (universe, prices, DCF, data checks); rows other tools wrote under other names come last. */
 export function inRunOrder<T extends { taskName: string }>(rows: readonly T[]): T[] {
   const rank = (name: string) => {
     const i = (TASK_NAMES as readonly string[]).indexOf(name);

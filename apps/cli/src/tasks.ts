@@ -10,14 +10,16 @@ export function parseTaskList(value: string, origin = '--tasks'): TaskName[] {
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
   if (parts.length === 0) {
-    throw new UsageError(`${origin} is empty: name one or more of tickers, prices, dcf (comma-separated)`);
+    throw new UsageError(
+      `${origin} is empty: name one or more of tickers, prices, dcf, quality (comma-separated)`,
+    );
   }
   const chosen = new Set<TaskName>();
   for (const part of parts) {
     const task = resolveTaskName(part);
     if (!task) {
       throw new UsageError(
-        `${origin}: unknown task "${part}"; use tickers, prices, dcf or ${TASK_NAMES.join(', ')}`,
+        `${origin}: unknown task "${part}"; use tickers, prices, dcf, quality or ${TASK_NAMES.join(', ')}`,
       );
     }
     chosen.add(task);

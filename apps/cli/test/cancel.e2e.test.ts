@@ -110,7 +110,9 @@ describe('a signal in the middle of a sync (the built CLI, embedded database)', 
         signal,
       });
       expect(stopped.code, stopped.stderr).toBe(exitCode);
-      expect(stopped.stderr).toContain(`the run was cancelled by ${signal}; not run: ingest_all_dcf`);
+      expect(stopped.stderr).toContain(
+        `the run was cancelled by ${signal}; not run: ingest_all_dcf, check_data_quality;`,
+      );
       expect(stopped.stderr).not.toMatch(/prices progress 120\/120/);
       expect(await rows(dataDir)).toEqual([
         { task_name: 'get_russell_2000_list', status: 'success', error_message: null, done: true },
@@ -137,6 +139,7 @@ describe('a signal in the middle of a sync (the built CLI, embedded database)', 
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
         ['ingest_all_dcf', 'success'],
+        ['check_data_quality', 'success'],
       ]);
     },
   );

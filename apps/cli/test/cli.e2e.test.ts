@@ -21,7 +21,7 @@ import {
 const FROM = '2024-03-04';
 const TO = '2024-03-08';
 const ESC = '\u001b[';
-const TASK_ORDER = ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'];
+const TASK_ORDER = ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'];
 const COLOUR = /\u001b\[[0-9;]*m/;
 const plain = (line: string) => line.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 const EVENT_LINE = /^\d\d:\d\d:\d\d (DEBUG|INFO |WARN |ERROR) /;
@@ -84,7 +84,7 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('syncs the universe, prices and DCF; --json is one document matching the summary schema', async () => {
+  it('syncs the universe, prices and DCF, then runs the data checks; --json is one document matching the summary schema', async () => {
     const result = await sync('--json');
     expect(result.stderr).not.toContain(ESC);
     expect(result.code, result.stderr).toBe(0);
@@ -94,7 +94,12 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
       ['get_russell_2000_list', 'success'],
       ['ingest_market_data', 'success'],
       ['ingest_all_dcf', 'success'],
+      ['check_data_quality', 'success'],
     ]);
+    // The window is a week of 2024: tonight's checks read it, and every ticker has had no bar since.
+    const quality = summary.tasks[3]!.quality!;
+    expect(quality.since).toBe(FROM);
+    expect(quality.findings.find((f) => f.check === 'stale')!.count).toBe(universe.length);
     // Every log line (stderr) is a plain timestamped line carrying this run's id.
     const lines = result.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThan(2);
@@ -104,7 +109,7 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     }
   });
 
-  it('status --json then shows three successes with the expected row counts', async () => {
+  it("status --json then shows four successes with the expected row counts, and the data checks' findings", async () => {
     const result = await run(['status', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const rows = JSON.parse(result.stdout) as {
@@ -112,8 +117,9 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
       status: string;
       rowsUpdated: number;
       metadata: { scope?: unknown };
+      quality?: { total: number; findings: { check: string; count: number }[] };
     }[];
-    // In run order (universe, prices, DCF), not alphabetical.
+    // In run order (universe, prices, DCF, data checks), not alphabetical.
     expect(rows.map((r) => r.taskName)).toEqual(TASK_ORDER);
     const byTask = Object.fromEntries(rows.map((r) => [r.taskName, r]));
     // Each row says what the run covered and who started it.
@@ -124,10 +130,18 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
       trigger: 'cli',
     });
     expect(Object.keys(byTask).sort()).toEqual([
+      'check_data_quality',
       'get_russell_2000_list',
       'ingest_all_dcf',
       'ingest_market_data',
     ]);
+    expect(byTask.check_data_quality!.metadata.scope).toEqual({ universe: 'full', trigger: 'cli' });
+    expect(byTask.check_data_quality!.quality).toEqual(
+      (byTask.check_data_quality!.metadata as { quality?: unknown }).quality,
+    );
+    expect(byTask.check_data_quality!.quality!.findings.find((f) => f.check === 'stale')!.count).toBe(
+      universe.length,
+    );
     expect(rows.every((r) => r.status === 'success')).toBe(true);
     expect(byTask.ingest_market_data!.rowsUpdated).toBe(expectedPrices);
     expect(byTask.ingest_all_dcf!.rowsUpdated).toBe(expectedDcf);
@@ -165,6 +179,34 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     const check = await run(['status', '--check']);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toContain('healthy');
+  });
+
+  it('status --check stays healthy with data-check findings alone; --strict-quality makes them unhealthy, exit 1', async () => {
+    const lenient = await run(['status', '--check', '--json']);
+    expect(lenient.code, lenient.stdout + lenient.stderr).toBe(0);
+    const report = JSON.parse(lenient.stdout) as {
+      healthy: boolean;
+      strictQuality: boolean;
+      tasks: { taskName: string; healthy: boolean; state: string; reason: string; quality?: unknown }[];
+    };
+    expect(report).toMatchObject({ healthy: true, strictQuality: false });
+    const quality = report.tasks.find((t) => t.taskName === 'check_data_quality')!;
+    expect(quality).toMatchObject({
+      healthy: true,
+      state: 'findings',
+      reason: expect.stringMatching(/found .*stale \d+.*\(healthy without --strict-quality\)$/),
+      quality: { total: expect.any(Number) },
+    });
+    const strict = await run(['status', '--check', '--strict-quality']);
+    expect(strict.code, strict.stdout + strict.stderr).toBe(1);
+    expect(strict.stdout).toMatch(/check_data_quality\s+FINDINGS\s/);
+    expect(strict.stdout).toMatch(/^UNHEALTHY: check_data_quality$/m);
+    // The other tasks are judged as before: only the findings make the night unhealthy.
+    const others = await run(['status', '--check', '--strict-quality', '--task', 'prices']);
+    expect(others.code, others.stdout).toBe(0);
+    const usage = await run(['status', '--strict-quality']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--strict-quality only applies to --check');
   });
 
   if (name === ONE_BACKEND) {
@@ -429,6 +471,17 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
   it('status --check exits 1 on stale data and 0 with a longer --max-age', async () => {
     const again = await sync();
     expect(again.code, again.stderr).toBe(0);
+    // The summary has one line per data check with findings: every ticker's last bar is in 2024 (the tests
+    // before stored a few later weeks of some tickers).
+    expect(again.stdout).toContain(
+      'The data checks found rows to look at (they never fail the run), check by check:',
+    );
+    expect(again.stdout).toMatch(
+      new RegExp(
+        `^  ${universe.length} stale tickers \\(no new bar for 3 sessions or more\\): \\S+: last bar 2024-\\d\\d-\\d\\d; `,
+        'm',
+      ),
+    );
     expect((await run(['status', '--check'])).code).toBe(0);
     await withDb((db) =>
       db.query(
@@ -439,7 +492,7 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
     expect(stale.code).toBe(1);
     const report = JSON.parse(stale.stdout) as { healthy: boolean; tasks: { state: string }[] };
     expect(report.healthy).toBe(false);
-    expect(report.tasks.map((t) => t.state)).toEqual(['stale', 'stale', 'stale']);
+    expect(report.tasks.map((t) => t.state)).toEqual(['stale', 'stale', 'stale', 'stale']);
     expect((await run(['status', '--check', '--max-age', '4d'])).code).toBe(0);
     expect((await run(['status', '--check', '--max-age', '4d', '--task', 'prices'])).code).toBe(0);
   });

@@ -121,6 +121,10 @@ describe('validation', () => {
     expect(resolveRunSettings(ctx(), { tasks: 'ingest_market_data' }, []).tasks).toEqual([
       'ingest_market_data',
     ]);
+    expect(resolveRunSettings(ctx(), { tasks: 'quality,prices' }, []).tasks).toEqual([
+      'ingest_market_data',
+      'check_data_quality',
+    ]);
     expect(() => resolveRunSettings(ctx(), { tasks: 'prices,news' }, [])).toThrow(UsageError);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Io, Reporter, renderTable } from '../src/output.js';
+import { describeFindings, type Io, qualityLines, qualityOf, Reporter, renderTable } from '../src/output.js';
 
 function io(
   tty: boolean,
@@ -173,5 +173,42 @@ describe('tables', () => {
         [1],
       ),
     ).toBe(['task    rows', '------  ----', 'prices     5', 'dcf     1234'].join('\n'));
+  });
+});
+
+describe('the data checks in a summary', () => {
+  const quality = {
+    since: '2024-03-04',
+    asOf: '2024-03-08',
+    total: 6,
+    findings: [
+      { check: 'ohlc', count: 0, examples: [] },
+      { check: 'big_move', count: 1, examples: ['ACME 2024-03-07: close 30 after 10 (200.0%)'] },
+      {
+        check: 'stale',
+        count: 5,
+        examples: [
+          'AAA: last bar 2024-03-01',
+          'BBB: last bar 2024-03-01',
+          'CCC: last bar 2024-03-04',
+          'DDD: last bar 2024-03-04',
+        ],
+      },
+    ],
+  };
+
+  it('prints one line per check that found rows, with its first examples and how many more', () => {
+    expect(qualityLines(quality)).toEqual([
+      '  1 close-to-close move over 50%: ACME 2024-03-07: close 30 after 10 (200.0%)',
+      '  5 stale tickers (no new bar for 3 sessions or more): AAA: last bar 2024-03-01; BBB: last bar 2024-03-01; CCC: last bar 2024-03-04; +2 more',
+    ]);
+    expect(describeFindings(quality)).toBe('big_move 1, stale 5');
+  });
+
+  it('reads the findings from a sync_logs row of the data checks only', () => {
+    expect(qualityOf({ quality })).toBe(quality);
+    expect(qualityOf({ counts: {} })).toBeNull();
+    expect(qualityOf({ quality: { total: 'x' } })).toBeNull();
+    expect(qualityOf(null)).toBeNull();
   });
 });

@@ -9,11 +9,17 @@ import { isValidDate } from './validate.js';
  */
 
 /** The checks, in the order a report lists them. */
-export const QUALITY_CHECKS = ['ohlc', 'big_move', 'old_dcf', 'no_dcf'] as const;
-/** One data check: OHLC consistency, a close-to-close move beyond the limit, a stale DCF, a missing DCF. */
+export const QUALITY_CHECKS = ['ohlc', 'big_move', 'stale', 'old_dcf', 'no_dcf'] as const;
+/**
+ * One data check: OHLC consistency, a close-to-close move beyond the limit (with no recorded split), an
+ * active ticker with no new bar (stale; run only with `staleFrom`), a stale DCF, a missing DCF.
+ */
 export type QualityCheck = (typeof QUALITY_CHECKS)[number];
 
-/** What one check found: how many rows, and the first few as `TICKER date: detail` lines (`TICKER` for no_dcf). */
+/**
+ * What one check found: how many rows, and the first few as `TICKER date: detail` lines (`TICKER` for no_dcf,
+ * `TICKER: last bar date` for stale).
+ */
 export interface QualityFinding {
   check: QualityCheck;
   count: number;
@@ -32,12 +38,20 @@ export interface DataQualityOptions {
   dcfMaxAgeDays?: number | undefined;
   /** Examples kept per check (default 10). */
   examples?: number | undefined;
+  /**
+   * The stale check's first session (YYYY-MM-DD): an active ticker with stored bars but none on or after it
+   * is stale. The caller counts it back on its exchange calendar (the 3rd session before the last closed
+   * one: no new bar for 3 sessions or more); without it the stale check is not run and not reported.
+   */
+  staleFrom?: string | undefined;
 }
 
 /** Every check's finding, including those that found nothing (count 0). */
 export interface DataQuality {
   since: string;
   asOf: string;
+  /** The stale check's first session, when it ran. */
+  staleFrom?: string | undefined;
   findings: QualityFinding[];
   /** Rows found by all checks together. */
   total: number;
@@ -56,7 +70,9 @@ const QUERIES: Record<QualityCheck, string> = {
            OR volume < 0 OR open <= 0 OR high <= 0 OR low <= 0 OR close <= 0)
     ORDER BY ticker, date LIMIT $3`,
   // The previous bar may be before \`since\` (a move on the window's first day counts), so the scan starts a
-  // month earlier; only active tickers, whose prices a user reads.
+  // month earlier; only active tickers, whose prices a user reads. A move is explained by a split the prices
+  // task recorded (sync_logs metadata.splitsDetected: stored closes up to that date were restated) in the
+  // month before it; only the few candidate moves are matched against the log.
   big_move: `
     WITH moves AS (
       SELECT p.ticker, p.date, p.close,
@@ -67,9 +83,30 @@ const QUERIES: Record<QualityCheck, string> = {
     SELECT ticker, to_char(date, 'YYYY-MM-DD') AS day, count(*) OVER () AS total,
            format('close %s after %s (%s%%)', close, previous, round(((close / previous - 1) * 100)::numeric, 1))
              AS detail
-    FROM moves
+    FROM moves m
     WHERE date >= $1::date AND previous > 0 AND abs(close / previous - 1) > $4
+      AND NOT EXISTS (
+        SELECT 1
+        FROM sync_logs l
+        CROSS JOIN LATERAL jsonb_array_elements(
+          CASE WHEN jsonb_typeof(l.metadata -> 'splitsDetected') = 'array'
+               THEN l.metadata -> 'splitsDetected' ELSE '[]'::jsonb END) AS s(split)
+        WHERE l.task_name = 'ingest_market_data'
+          AND s.split ->> 'ticker' = m.ticker
+          AND CASE WHEN s.split ->> 'date' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                   THEN (s.split ->> 'date')::date BETWEEN m.date - 31 AND m.date ELSE false END)
     ORDER BY ticker, date LIMIT $3`,
+  // The last bar per active ticker is one probe of the (ticker, date) key each, not a scan of the prices.
+  stale: `
+    WITH last_bars AS (
+      SELECT t.ticker, (SELECT max(p.date) FROM stock_prices p WHERE p.ticker = t.ticker) AS last_bar
+      FROM tickers t WHERE t.active
+    )
+    SELECT ticker, NULL AS day, count(*) OVER () AS total,
+           format('last bar %s', to_char(last_bar, 'YYYY-MM-DD')) AS detail
+    FROM last_bars
+    WHERE last_bar < $1::date
+    ORDER BY ticker LIMIT $2`,
   old_dcf: `
     SELECT d.ticker, to_char(d.valuation_date, 'YYYY-MM-DD') AS day, count(*) OVER () AS total,
            format('valued %s days before', $1::date - d.valuation_date) AS detail
@@ -95,17 +132,21 @@ interface FindingRow {
 /**
  * Runs every data check in one read-only snapshot: OHLC consistency (low <= open, close <= high, volume >= 0,
  * positive prices) of the bars from `since` to `asOf`; close-to-close moves beyond `moveLimit` in that span
- * (a bad print, or a split FMP has not adjusted yet); active tickers whose DCF is older than `dcfMaxAgeDays`;
- * active tickers with prices and no DCF. Throws DatabaseError INVALID_ROW for malformed options.
+ * (a bad print, or a split FMP has not adjusted yet; a split the prices task recorded explains its move); with
+ * `staleFrom`, active tickers with bars but none since; active tickers whose DCF is older than
+ * `dcfMaxAgeDays`; active tickers with prices and no DCF. Throws DatabaseError INVALID_ROW for malformed
+ * options.
  */
 export async function checkDataQuality(db: Database, options: DataQualityOptions): Promise<DataQuality> {
   const { since, asOf } = options;
   const moveLimit = options.moveLimit ?? DEFAULTS.moveLimit;
   const dcfMaxAgeDays = options.dcfMaxAgeDays ?? DEFAULTS.dcfMaxAgeDays;
   const examples = options.examples ?? DEFAULTS.examples;
+  const { staleFrom } = options;
   for (const [name, day] of [
     ['since', since],
     ['asOf', asOf],
+    ...(staleFrom === undefined ? [] : [['staleFrom', staleFrom] as const]),
   ] as const) {
     if (!isValidDate(day))
       throw new DatabaseError('INVALID_ROW', `checkDataQuality: ${name} must be YYYY-MM-DD`);
@@ -127,6 +168,7 @@ export async function checkDataQuality(db: Database, options: DataQualityOptions
     await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const findings: QualityFinding[] = [];
     for (const check of QUALITY_CHECKS) {
+      if (check === 'stale' && staleFrom === undefined) continue;
       // PostgreSQL refuses a parameter a statement does not use (its type is unknown): each gets only its own.
       const params: unknown[] =
         check === 'no_dcf'
@@ -135,7 +177,9 @@ export async function checkDataQuality(db: Database, options: DataQualityOptions
             ? [since, asOf, examples, moveLimit]
             : check === 'old_dcf'
               ? [asOf, examples, dcfMaxAgeDays]
-              : [since, asOf, examples];
+              : check === 'stale'
+                ? [staleFrom, examples]
+                : [since, asOf, examples];
       const rows = await tx.query<FindingRow>(QUERIES[check], params);
       findings.push({
         check,
@@ -143,6 +187,12 @@ export async function checkDataQuality(db: Database, options: DataQualityOptions
         examples: rows.map((r) => `${r.ticker}${r.day ? ` ${r.day}` : ''}${r.detail ? `: ${r.detail}` : ''}`),
       });
     }
-    return { since, asOf, findings, total: findings.reduce((n, f) => n + f.count, 0) };
+    return {
+      since,
+      asOf,
+      ...(staleFrom === undefined ? {} : { staleFrom }),
+      findings,
+      total: findings.reduce((n, f) => n + f.count, 0),
+    };
   });
 }

@@ -121,6 +121,43 @@ describe.each(testBackends())('the data checks on $name', (backend) => {
     expect(ohlc.examples).toHaveLength(2);
   });
 
+  it('report an active ticker with no bar since the stale session, only when asked, and not one that left', async () => {
+    const { db } = await backend.fresh();
+    await seedClean(db);
+    await db.query(`DELETE FROM stock_prices WHERE ticker IN ('BBB', 'OLD') AND date >= '2024-03-06'`);
+    // CCC's last bar is the stale session itself: no new bar for two sessions is not stale yet.
+    await db.query(`DELETE FROM stock_prices WHERE ticker = 'CCC' AND date > '2024-03-06'`);
+    await db.query(`UPDATE tickers SET active = false WHERE ticker = 'OLD'`);
+    expect((await check(db)).findings.map((f) => f.check)).not.toContain('stale');
+    const q = await checkDataQuality(db, {
+      since: '2024-03-06',
+      asOf: '2024-03-08',
+      staleFrom: '2024-03-06',
+    });
+    expect(q.staleFrom).toBe('2024-03-06');
+    expect(byCheck(q).stale).toEqual({ count: 1, examples: ['BBB: last bar 2024-03-05'] });
+    expect(q.findings.map((f) => f.check)).toEqual(['ohlc', 'big_move', 'stale', 'old_dcf', 'no_dcf']);
+  });
+
+  it('do not report a move the prices task recorded as a split, and still report the others', async () => {
+    const { db } = await backend.fresh();
+    await seedClean(db);
+    await db.query(
+      `UPDATE stock_prices SET close = 4.8, low = 4.7 WHERE ticker IN ('AAA', 'BBB') AND date >= '2024-03-07'`,
+    );
+    const splits = [
+      { ticker: 'AAA', date: '2024-03-06', storedClose: 10.2, freshClose: 5.1, refetched: null },
+    ];
+    await db.query(
+      `INSERT INTO sync_logs (task_name, status, metadata) VALUES ('ingest_market_data', 'success', $1::jsonb),
+         ('ingest_all_dcf', 'success', '{"splitsDetected": "not a list"}'::jsonb)`,
+      [JSON.stringify({ splitsDetected: splits })],
+    );
+    expect(byCheck(await check(db)).big_move!.examples).toEqual([
+      expect.stringMatching(/^BBB 2024-03-07: close 4\.8 after 10\.2 \(-52\.9%\)$/),
+    ]);
+  });
+
   it('refuses a span that ends before it starts, saying so', async () => {
     const { db } = await backend.fresh();
     await expect(checkDataQuality(db, { since: '2024-03-09', asOf: '2024-03-08' })).rejects.toThrow(

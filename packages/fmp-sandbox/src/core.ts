@@ -19,11 +19,13 @@ import {
 } from './faults.js';
 import { hashString, mix, mixAll, unit } from './hash.js';
 import {
+  type BadPrintSpec,
   type FmpBar,
   SANDBOX_FUNDS,
   type SandboxFund,
   type SplitSpec,
   SyntheticMarket,
+  validateBadPrints,
   validateSplits,
 } from './market.js';
 
@@ -67,6 +69,8 @@ export interface SandboxCoreOptions {
   now?: ClockOption | undefined;
   /** Stock splits applied to the synthetic history (default none). */
   splits?: SplitSpec[] | undefined;
+  /** Bars served wrong, a price multiplied by a factor on one day (default none): a move no split explains. */
+  badPrints?: BadPrintSpec[] | undefined;
   /** Most rows one `/full` call returns (newest kept; default 5000). */
   maxRowsPerCall?: number | undefined;
   /** Wall clock in ms for the rate window and the request log (test seam; default Date.now). */
@@ -84,6 +88,7 @@ export interface SandboxPatch {
   /** A new market clock; null returns to real time. */
   now?: ClockOption | null | undefined;
   splits?: SplitSpec[] | undefined;
+  badPrints?: BadPrintSpec[] | undefined;
   countRejected?: boolean | undefined;
   burst429?: number | undefined;
 }
@@ -262,6 +267,7 @@ export class SandboxCore {
       tickers: options.tickers ?? 2000,
       now: clockFrom(options.now),
       splits: options.splits ?? [],
+      badPrints: options.badPrints ?? [],
     });
     const apiKey = options.apiKey ?? 'sandbox-key';
     if (typeof apiKey !== 'string' || apiKey === '')
@@ -294,6 +300,7 @@ export class SandboxCore {
       'plan',
       'now',
       'splits',
+      'badPrints',
       'countRejected',
       'burst429',
     ]);
@@ -316,6 +323,7 @@ export class SandboxCore {
     const plan = patch.plan !== undefined ? planOption(patch.plan) : undefined;
     const clock = patch.now !== undefined ? clockFrom(patch.now) : undefined;
     const splits = patch.splits !== undefined ? validateSplits(patch.splits) : undefined;
+    const badPrints = patch.badPrints !== undefined ? validateBadPrints(patch.badPrints) : undefined;
     const burst = patch.burst429 !== undefined ? intOption('burst429', patch.burst429, 1, 10_000) : undefined;
     if (patch.countRejected !== undefined && typeof patch.countRejected !== 'boolean') {
       throw new SandboxError('INVALID_OPTION', 'countRejected must be a boolean');
@@ -328,6 +336,7 @@ export class SandboxCore {
     if (plan) this.plan = plan;
     if (clock) this.market.setClock(clock);
     if (splits) this.market.setSplits(splits);
+    if (badPrints) this.market.setBadPrints(badPrints);
     if (burst !== undefined) this.burst429 = burst;
     if (patch.countRejected !== undefined) this.countRejected = patch.countRejected;
   }

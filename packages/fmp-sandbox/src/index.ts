@@ -26,6 +26,7 @@ export { isSandboxError, SandboxError, type SandboxErrorCode } from './errors.js
 export { FAULT_KINDS, type FaultKind, type FaultRates, formatFaults, parseFaults } from './faults.js';
 export { HOLDINGS_HEADER } from './holdings.js';
 export {
+  type BadPrintSpec,
   type FmpBar,
   type FmpDcf,
   SANDBOX_FUNDS,

@@ -35,12 +35,25 @@ export interface SplitSpec {
   ratio: number;
 }
 
+/**
+ * A bad print: FMP serves `symbol`'s bar of `date` with open, high, low and close multiplied by `factor` (3 for a
+ * close 200% above the day before), every other bar unchanged: a close-to-close move no split explains.
+ */
+export interface BadPrintSpec {
+  symbol: string;
+  date: string;
+  /** Positive, not 1: the bar's prices are multiplied by it. */
+  factor: number;
+}
+
 /** A synthetic market: seed (default 1), universe size (default 2,000), clock (default real time) and splits. */
 export interface SyntheticMarketOptions {
   seed?: number | undefined;
   tickers?: number | undefined;
   now?: (() => Date) | undefined;
   splits?: SplitSpec[] | undefined;
+  /** Bars served wrong (default none). */
+  badPrints?: BadPrintSpec[] | undefined;
 }
 
 interface Series {
@@ -92,6 +105,34 @@ export function validateSplits(splits: unknown): SplitSpec[] {
   });
 }
 
+/** Checks bad prints as `validateSplits` checks splits: `{ symbol, date, factor }` with a positive factor. */
+export function validateBadPrints(prints: unknown): BadPrintSpec[] {
+  if (!Array.isArray(prints))
+    throw new SandboxError('INVALID_OPTION', 'badPrints must be an array of { symbol, date, factor }');
+  return prints.map((p, i) => {
+    const where = `badPrints[${i}]`;
+    if (typeof p !== 'object' || p === null)
+      throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
+    const { symbol, date, factor } = p as Record<string, unknown>;
+    if (typeof symbol !== 'string' || symbol.trim() === '')
+      throw new SandboxError('INVALID_OPTION', `${where}.symbol must be a non-empty string`);
+    if (typeof date !== 'string')
+      throw new SandboxError('INVALID_OPTION', `${where}.date must be YYYY-MM-DD`);
+    try {
+      dayNumber(date, `${where}.date`);
+    } catch (error) {
+      throw new SandboxError('INVALID_OPTION', (error as Error).message, { cause: error });
+    }
+    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor <= 0 || factor === 1) {
+      throw new SandboxError(
+        'INVALID_OPTION',
+        `${where}.factor must be a positive number other than 1, got ${String(factor)}`,
+      );
+    }
+    return { symbol: symbol.trim().toUpperCase(), date, factor };
+  });
+}
+
 /**
  * A deterministic market: every value is a pure function of (seed, symbol, date) and of the sandbox clock
  * (which decides which sessions have closed and which splits are in effect).
@@ -104,6 +145,7 @@ export class SyntheticMarket {
   private readonly knownUniverse: string[];
   private clock: () => Date;
   private splitList: SplitSpec[];
+  private badPrintList: BadPrintSpec[];
 
   constructor(options: SyntheticMarketOptions = {}) {
     const seed = options.seed ?? 1;
@@ -117,6 +159,7 @@ export class SyntheticMarket {
     this.size = size;
     this.clock = options.now ?? (() => new Date());
     this.splitList = validateSplits(options.splits ?? []);
+    this.badPrintList = validateBadPrints(options.badPrints ?? []);
     this.universe = generateUniverse(seed, size);
     const addSeries = (symbol: string, hasDcf: boolean) => {
       const h = symbolHash(seed, symbol);
@@ -179,6 +222,22 @@ export class SyntheticMarket {
 
   setSplits(splits: SplitSpec[]): void {
     this.splitList = validateSplits(splits);
+  }
+
+  badPrints(): BadPrintSpec[] {
+    return this.badPrintList.map((p) => ({ ...p }));
+  }
+
+  setBadPrints(prints: BadPrintSpec[]): void {
+    this.badPrintList = validateBadPrints(prints);
+  }
+
+  /** The bad prints' factor for `symbol` on day `d` (1 when its bar is served right). */
+  private printFactor(symbol: string, d: number): number {
+    if (this.badPrintList.length === 0) return 1;
+    let factor = 1;
+    for (const p of this.badPrintList) if (p.symbol === symbol && dayNumber(p.date) === d) factor *= p.factor;
+    return factor;
   }
 
   /** The most recent session that has closed by the sandbox clock (YYYY-MM-DD). */
@@ -266,11 +325,13 @@ export class SyntheticMarket {
       const o0 = Math.exp((logs[d - d0] ?? 0) + 0.006 * gaussian(mix(h, 1), mix(h, 2)));
       const h0 = Math.max(o0, c0) * Math.exp(0.012 * Math.abs(gaussian(mix(h, 3), mix(h, 4))));
       const l0 = Math.min(o0, c0) * Math.exp(-0.012 * Math.abs(gaussian(mix(h, 5), mix(h, 6))));
-      // Rounding and the split divisor are monotone, so low <= open, close <= high survives both.
-      const open = price(o0 / factor);
-      const high = price(h0 / factor);
-      const low = price(l0 / factor);
-      const close = price(c0 / factor);
+      // Rounding, the split divisor and a bad print's factor are monotone, so low <= open, close <= high
+      // survives them all.
+      const wrong = this.printFactor(symbol, d);
+      const open = price((o0 * wrong) / factor);
+      const high = price((h0 * wrong) / factor);
+      const low = price((l0 * wrong) / factor);
+      const close = price((c0 * wrong) / factor);
       const volume = Math.round(s.baseVolume * Math.exp(0.45 * gaussian(mix(h, 7), mix(h, 8))) * factor);
       const change = round(close - open, 2);
       const pct = (change / open) * 100;

@@ -187,3 +187,46 @@ describe('splits', () => {
     );
   });
 });
+
+describe('bad prints', () => {
+  const base = { seed: 6, tickers: 80, now: at('2026-05-08T21:00:00Z') };
+  const symbol = new SyntheticMarket(base).fmpSymbols()[10]!;
+
+  it('serve one bar with its prices multiplied, consistent OHLC, and every other bar and ticker unchanged', () => {
+    const none = new SyntheticMarket(base);
+    const bad = new SyntheticMarket({ ...base, badPrints: [{ symbol, date: '2026-05-06', factor: 3 }] });
+    const right = none.bars(symbol, '2026-05-04', '2026-05-08');
+    const served = bad.bars(symbol, '2026-05-04', '2026-05-08');
+    expect(served.map((b) => b.date)).toEqual(right.map((b) => b.date));
+    served.forEach((b, i) => {
+      const r = right[i]!;
+      if (b.date !== '2026-05-06') {
+        expect(b).toEqual(r);
+        return;
+      }
+      expectCents(b.close, r.close * 3);
+      expectCents(b.open, r.open * 3);
+      expect(b.low).toBeLessThanOrEqual(Math.min(b.open, b.close));
+      expect(b.high).toBeGreaterThanOrEqual(Math.max(b.open, b.close));
+      expect(b.volume).toBe(r.volume);
+    });
+    const other = none.fmpSymbols()[11]!;
+    expect(bad.bars(other, '2026-05-04', '2026-05-08')).toEqual(none.bars(other, '2026-05-04', '2026-05-08'));
+  });
+
+  it('can be declared and cleared while the sandbox runs, and reject a factor of 1 or a date that does not exist', () => {
+    const core = new SandboxCore(base);
+    const before = core.market.bars(symbol, '2026-05-07', '2026-05-07')[0]!;
+    core.update({ badPrints: [{ symbol: symbol.toLowerCase(), date: '2026-05-07', factor: 0.2 }] });
+    expectCents(core.market.bars(symbol, '2026-05-07', '2026-05-07')[0]!.close, before.close * 0.2);
+    expect(core.market.badPrints()).toEqual([{ symbol, date: '2026-05-07', factor: 0.2 }]);
+    core.update({ badPrints: [] });
+    expect(core.market.bars(symbol, '2026-05-07', '2026-05-07')[0]).toEqual(before);
+    expect(() => core.update({ badPrints: [{ symbol, date: '2026-05-07', factor: 1 }] })).toThrow(
+      /badPrints\[0\]\.factor must be a positive number other than 1/,
+    );
+    expect(() => new SyntheticMarket({ badPrints: [{ symbol, date: '2026-02-30', factor: 2 }] })).toThrow(
+      /badPrints\[0\]\.date/,
+    );
+  });
+});

@@ -31,6 +31,7 @@ export {
 } from './settings.js';
 export {
   type Outcome,
+  type QualitySummary,
   resolveTaskName,
   SUMMARY_SCHEMA_VERSION,
   type SyncSummary,

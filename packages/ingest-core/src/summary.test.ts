@@ -53,6 +53,8 @@ describe('resolveTaskName', () => {
     expect(resolveTaskName('PRICES')).toBe('ingest_market_data');
     expect(resolveTaskName('dcf')).toBe('ingest_all_dcf');
     expect(resolveTaskName('ingest_all_dcf')).toBe('ingest_all_dcf');
+    expect(resolveTaskName('quality')).toBe('check_data_quality');
+    expect(resolveTaskName('check_data_quality')).toBe('check_data_quality');
     expect(resolveTaskName('quotes')).toBeNull();
   });
 });

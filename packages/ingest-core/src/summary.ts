@@ -1,17 +1,23 @@
 import { z } from 'zod';
 
 /** The user's task names (what sync_logs stores). */
-export const TASK_NAMES = ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'] as const;
-/** The three tasks' canonical names, as written to sync_logs and the summary. */
+export const TASK_NAMES = [
+  'get_russell_2000_list',
+  'ingest_market_data',
+  'ingest_all_dcf',
+  'check_data_quality',
+] as const;
+/** The tasks' canonical names, as written to sync_logs and the summary. */
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export const TASK_ALIASES: Readonly<Record<string, TaskName>> = Object.freeze({
   tickers: 'get_russell_2000_list',
   prices: 'ingest_market_data',
   dcf: 'ingest_all_dcf',
+  quality: 'check_data_quality',
 });
 
-/** Resolves a task name or alias (`tickers`, `prices`, `dcf`); null when unknown. */
+/** Resolves a task name or alias (`tickers`, `prices`, `dcf`, `quality`); null when unknown. */
 export function resolveTaskName(name: string): TaskName | null {
   const n = name.trim();
   if ((TASK_NAMES as readonly string[]).includes(n)) return n as TaskName;
@@ -42,6 +48,22 @@ export interface TaskFailure {
   message: string;
 }
 
+/**
+ * What `check_data_quality` found, in its TaskSummary (`quality`) and sync_logs metadata: the span checked,
+ * and per check the count of rows found and the first examples. Findings never fail the task.
+ */
+export interface QualitySummary {
+  /** First date whose bars were checked (the run's window start). */
+  since: string;
+  /** The day checked up to (New York), from which DCF ages count. */
+  asOf: string;
+  /** The stale check's first session: an active ticker with no bar on or after it is stale. */
+  staleFrom?: string | undefined;
+  /** Rows found by all checks together. */
+  total: number;
+  findings: { check: string; count: number; examples: string[] }[];
+}
+
 /** One task's result in the run summary: status, counts per outcome, rows written, first failures. */
 export interface TaskSummary {
   taskName: TaskName;
@@ -56,6 +78,8 @@ export interface TaskSummary {
   errorMessage: string | null;
   failures: TaskFailure[];
   metadata: Record<string, unknown>;
+  /** The data checks' findings (the `check_data_quality` task only). */
+  quality?: QualitySummary | undefined;
 }
 
 /**
@@ -110,6 +134,15 @@ export const taskSummarySchema = z.object({
     )
     .max(SUMMARY_FAILURES_LIMIT),
   metadata: z.record(z.string(), z.unknown()),
+  quality: z
+    .object({
+      since: z.string(),
+      asOf: z.string(),
+      staleFrom: z.string().optional(),
+      total: count,
+      findings: z.array(z.object({ check: z.string(), count, examples: z.array(z.string()) })),
+    })
+    .optional(),
 }) satisfies z.ZodType<TaskSummary>;
 
 /** The versioned JSON shape `runDailySync` returns (the CLI's `--json` and the Action print it). */

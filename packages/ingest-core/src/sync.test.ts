@@ -16,10 +16,10 @@ function refusal(options: Parameters<typeof planSync>[0]): string {
 }
 
 describe('planSync', () => {
-  it('defaults to the three tasks in order over the last 5 days, per symbol', () => {
+  it('defaults to the four tasks in order, the data checks last, over the last 5 days, per symbol', () => {
     const plan = planSync({}, now);
     expect(plan).toMatchObject({
-      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf'],
+      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'],
       tickers: null,
       backfill: false,
       mode: 'per-symbol',
@@ -37,11 +37,15 @@ describe('planSync', () => {
       'get_russell_2000_list',
       'ingest_all_dcf',
     ]);
+    expect(planSync({ tasks: ['quality', 'prices'] }, now).tasks).toEqual([
+      'ingest_market_data',
+      'check_data_quality',
+    ]);
   });
 
   it('drops the universe task for an explicit ticker list and normalises the tickers', () => {
     const plan = planSync({ tickers: ['aapl', 'BRK.B', 'MOGA', 'aapl'] }, now);
-    expect(plan.tasks).toEqual(['ingest_market_data', 'ingest_all_dcf']);
+    expect(plan.tasks).toEqual(['ingest_market_data', 'ingest_all_dcf', 'check_data_quality']);
     expect(plan.tickers).toEqual(['AAPL', 'BRK-B', 'MOG-A']);
     expect(refusal({ tickers: ['AAPL'], tasks: ['tickers'] })).toMatch(/never runs the universe task/);
     expect(refusal({ tickers: [] })).toMatch(/empty/);

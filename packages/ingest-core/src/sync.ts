@@ -9,6 +9,7 @@ import { type Logger, noopLogger, withFields } from './logger.js';
 import { createRunId } from './run-id.js';
 import { DEFAULTS, EARLIEST_DATE, minTickersOf, type PricesMode, settingsProblem } from './settings.js';
 import {
+  type QualitySummary,
   resolveTaskName,
   SUMMARY_SCHEMA_VERSION,
   type SyncSummary,
@@ -20,6 +21,7 @@ import {
 import type { ProgressEvent, TaskContext, TaskResult } from './tasks/context.js';
 import { runDcfTask } from './tasks/dcf.js';
 import { runPricesTask } from './tasks/prices.js';
+import { runQualityTask } from './tasks/quality.js';
 import { loadUniverse, runUniverseTask } from './tasks/universe.js';
 import { normalizeTicker } from './universe/clean.js';
 import type { Fund } from './universe/funds.js';
@@ -59,7 +61,10 @@ export interface SyncDeps {
  * Invalid options make `runDailySync` throw IngestError INVALID_OPTIONS before anything is locked or fetched.
  */
 export interface SyncOptions {
-  /** Task names or aliases (`tickers`, `prices`, `dcf`); default all three, always run in that order. */
+  /**
+   * Task names or aliases (`tickers`, `prices`, `dcf`, `quality`); default all four, always run in that order
+   * (the data checks last, over what the night wrote).
+   */
   tasks?: readonly string[] | undefined;
   /** Universe source: a path or an http(s) URL. */
   tickersSource?: string | undefined;
@@ -109,7 +114,9 @@ export interface RunScope {
 }
 
 function scopeOf(taskName: TaskName, plan: Plan, trigger: string): RunScope {
-  const subset = plan.tickers !== null && taskName !== 'get_russell_2000_list';
+  // The universe task and the data checks always cover the whole universe, whatever tickers the run has.
+  const subset =
+    plan.tickers !== null && taskName !== 'get_russell_2000_list' && taskName !== 'check_data_quality';
   return {
     universe: subset ? 'subset' : 'full',
     ...(subset ? { tickers: plan.tickers!.length } : {}),
@@ -149,7 +156,7 @@ export function planSync(options: SyncOptions, now: Date): Plan {
       const r = resolveTaskName(t);
       if (r === null) {
         throw invalid(
-          `unknown task "${t}": expected one of ${TASK_NAMES.join(', ')} or tickers, prices, dcf`,
+          `unknown task "${t}": expected one of ${TASK_NAMES.join(', ')} or tickers, prices, dcf, quality`,
         );
       }
       return r;
@@ -172,7 +179,7 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     if (tickers.length === 0) throw invalid('the explicit ticker list is empty');
     tasks = tasks.filter((t) => t !== 'get_russell_2000_list');
     if (tasks.length === 0) {
-      throw invalid('an explicit ticker list never runs the universe task: select prices or dcf');
+      throw invalid('an explicit ticker list never runs the universe task: select prices, dcf or quality');
     }
   }
   const today = newYorkDate(now);
@@ -320,6 +327,9 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       try {
         if (lockLost !== null) {
           result = notRunAfterLockLoss(runId, lockLost);
+        } else if (taskName === 'check_data_quality') {
+          // Reads the database only: it runs after FMP refused the run too, over what was written.
+          result = await runQualityTask(ctx, { since: plan.window.from });
         } else if (fatal !== null && taskName !== 'get_russell_2000_list') {
           result = skippedAfterFatal(runId, fatal);
         } else if (taskName === 'get_russell_2000_list') {
@@ -394,7 +404,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
       } else if (lockLost !== null && result.errorMessage !== lockLost && !result.metadata.notRunBecause) {
         result = { ...result, errorMessage: `${lockLost}; ${result.errorMessage ?? ''}`.replace(/; $/, '') };
       }
-      const metadata = { ...result.metadata, runId, scope, counts: result.counts };
+      const metadata: Record<string, unknown> = { ...result.metadata, runId, scope, counts: result.counts };
       const rowsUpdated = result.rowsInserted + result.rowsChanged;
       let syncLogId: number | null = run?.id ?? null;
       if (run !== null) {
@@ -435,6 +445,7 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
         errorMessage: result.errorMessage === null ? null : scrub(result.errorMessage, secrets),
         failures: result.failures,
         metadata,
+        ...(isQuality(metadata.quality) ? { quality: metadata.quality } : {}),
       });
     }
 
@@ -475,6 +486,10 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
     }
     await lock.release();
   }
+}
+
+function isQuality(value: unknown): value is QualitySummary {
+  return typeof value === 'object' && value !== null && Array.isArray((value as QualitySummary).findings);
 }
 
 function notRunAfterLockLoss(runId: string, message: string): TaskResult {

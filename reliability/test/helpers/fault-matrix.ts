@@ -97,7 +97,7 @@ export function defineFaultMatrix(backendName: BackendName): void {
       window = pastWindow();
       const run = await referenceRun(backend, sandbox, window);
       const summary = syncSummarySchema.parse(JSON.parse(run.result.stdout));
-      expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success']);
+      expect(summary.tasks.map((t) => t.status)).toEqual(['success', 'success', 'success', 'success']);
       reference = run.tables;
       tally.runs++;
       // The reference itself is checked against the market: every listed symbol × every session, and one DCF
@@ -220,7 +220,11 @@ export function defineFaultMatrix(backendName: BackendName): void {
       const { summary } = run;
       const { tables, logs } = await run.read(readAll);
       const failedLog = (await readFailedLog(run.dataDir)).filter((l) => l.runId === summary.runId);
-      expect(summary.tasks.map((t) => t.taskName)).toEqual(['get_russell_2000_list', ...FMP_TASKS]);
+      expect(summary.tasks.map((t) => t.taskName)).toEqual([
+        'get_russell_2000_list',
+        ...FMP_TASKS,
+        'check_data_quality',
+      ]);
       expect(summary.tasks[0]!.status).toBe('success');
       // The key is in no output, no sync_logs row, no failed_ingestion.log line and no summary.
       const everything = JSON.stringify([summary, run.output, logs.map((l) => l.raw), failedLog]);

@@ -219,6 +219,7 @@ describe('the packed packages, installed with npm outside the monorepo', () => {
         expect(JSON.parse(stdout), target === 'embedded' ? 'embedded' : 'PostgreSQL').toMatchObject({
           status: 'success',
           tasks: [
+            ['check_data_quality', 'success'],
             ['get_russell_2000_list', 'success'],
             ['ingest_all_dcf', 'success'],
             ['ingest_market_data', 'success'],

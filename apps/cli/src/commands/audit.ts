@@ -1,15 +1,9 @@
-import {
-  type DataQuality,
-  isValidDate,
-  type QualityCheck,
-  STALE_AFTER_SESSIONS,
-  type TickerAudit,
-} from '@smartstock/db';
+import { type DataQuality, isValidDate, STALE_AFTER_SESSIONS, type TickerAudit } from '@smartstock/db';
 import { auditPriceHistory, type PriceAudit } from '@smartstock/ingest-core';
 import { parseTickerList, resolveDatabaseConfig, secretsOf } from '../config.js';
 import { type CliContext, openDatabase } from '../context.js';
 import { ConfigError, ExitCode } from '../errors.js';
-import { renderTable } from '../output.js';
+import { qualityLines, renderTable } from '../output.js';
 
 export interface AuditFlags {
   'data-dir'?: unknown;
@@ -119,13 +113,6 @@ function printAudit(cli: CliContext, audit: PriceAudit, everyTicker: boolean): v
   );
 }
 
-/** What each data check reports, as a count of it: `2 moves over 50%`. */
-const QUALITY_WORDS: Record<QualityCheck, [string, string]> = {
-  ohlc: ['inconsistent bar', 'inconsistent bars'],
-  big_move: ['close-to-close move over 50%', 'close-to-close moves over 50%'],
-  old_dcf: ['DCF older than 30 days', 'DCF values older than 30 days'],
-  no_dcf: ['ticker with prices and no DCF', 'tickers with prices and no DCF'],
-};
 /** Examples shown per check; `--json` has ten. */
 const QUALITY_EXAMPLES = 3;
 
@@ -138,10 +125,5 @@ function printQuality(cli: CliContext, quality: DataQuality): void {
     return;
   }
   cli.reporter.prose(`Data checks (bars of ${span}, DCF), reported only:`);
-  for (const f of found) {
-    const [one, many] = QUALITY_WORDS[f.check];
-    const shown = f.examples.slice(0, QUALITY_EXAMPLES).join('; ');
-    const more = f.count > QUALITY_EXAMPLES ? `; +${count(f.count - QUALITY_EXAMPLES)} more` : '';
-    cli.reporter.out(`  ${count(f.count)} ${f.count === 1 ? one : many}: ${shown}${more}`);
-  }
+  for (const line of qualityLines(quality, QUALITY_EXAMPLES)) cli.reporter.out(line);
 }

@@ -35,7 +35,7 @@ import {
 import { type CliContext, openDatabase, shownPath } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { ConfigError, exitCodeForTasks } from '../errors.js';
-import { renderTable } from '../output.js';
+import { qualityLines, qualityOf, renderTable } from '../output.js';
 import { startBuiltInSandbox } from '../sandbox.js';
 import { databaseStatusSource, inRunOrder, serveStatus } from '../status-source.js';
 import type { TaskName } from '../tasks.js';
@@ -58,6 +58,7 @@ const TASK_WORDS: Record<string, string> = {
   get_russell_2000_list: 'universe',
   ingest_market_data: 'prices',
   ingest_all_dcf: 'DCF',
+  check_data_quality: 'data checks',
 };
 
 /**
@@ -321,6 +322,11 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
       ),
     );
     reporter.out('');
+    for (const q of tasks.map((t) => qualityOf(t.metadata))) {
+      if (q === null || q.total === 0) continue;
+      reporter.out('The data checks found rows to look at (they never fail the run), check by check:');
+      for (const line of qualityLines(q)) reporter.out(line);
+    }
   }
   const logPath = shownPath(cli, summary.logPath);
   for (const task of tasks) {

@@ -4,7 +4,7 @@ import { resolveDatabaseConfig, secretsOf } from '../config.js';
 import { type CliContext, openDatabase } from '../context.js';
 import { formatAge, formatSeconds, parseDuration } from '../duration.js';
 import { ConfigError, ExitCode, errorCode } from '../errors.js';
-import { renderTable } from '../output.js';
+import { describeFindings, type QualityFindings, qualityOf, renderTable } from '../output.js';
 import {
   databaseStatusSource,
   findRunningSync,
@@ -24,6 +24,7 @@ export interface StatusFlags {
   check?: unknown;
   'max-age'?: unknown;
   'include-adhoc'?: unknown;
+  'strict-quality'?: unknown;
 }
 
 export const DEFAULT_MAX_AGE = '26h';
@@ -47,6 +48,9 @@ export async function statusCommand(cli: CliContext, flags: StatusFlags): Promis
   if (flags['include-adhoc'] === true && flags.check !== true) {
     throw new ConfigError('--include-adhoc only applies to --check (e.g. status --check --include-adhoc)');
   }
+  if (flags['strict-quality'] === true && flags.check !== true) {
+    throw new ConfigError('--strict-quality only applies to --check (e.g. status --check --strict-quality)');
+  }
   const maxAgeMs = parseDuration(typeof flags['max-age'] === 'string' ? flags['max-age'] : DEFAULT_MAX_AGE);
   const { source, close } = await openStatusSource(cli, flags);
   try {
@@ -56,6 +60,7 @@ export async function statusCommand(cli: CliContext, flags: StatusFlags): Promis
         maxAgeMs,
         json: flags.json === true,
         includeAdhoc: flags['include-adhoc'] === true,
+        strictQuality: flags['strict-quality'] === true,
       });
     }
     let rows: StatusRow[];
@@ -136,7 +141,7 @@ function parseTask(value: string): TaskName {
   const task = resolveTaskName(value);
   if (!task)
     throw new ConfigError(
-      `--task: unknown task "${value}"; use tickers, prices, dcf or ${TASK_NAMES.join(', ')}`,
+      `--task: unknown task "${value}"; use tickers, prices, dcf, quality or ${TASK_NAMES.join(', ')}`,
     );
   return task;
 }
@@ -187,13 +192,19 @@ function truncate(text: string, max: number): string {
 export interface TaskHealth {
   taskName: TaskName;
   healthy: boolean;
-  state: 'ok' | 'failed' | 'stale' | 'never';
+  /** `findings`: the data checks found rows, unhealthy only under --strict-quality. */
+  state: 'ok' | 'failed' | 'stale' | 'never' | 'findings';
   reason: string;
   latestStatus: string | null;
   lastSuccessAt: string | null;
   /** The scope of the run judged (its sync_logs.metadata.scope), null for rows written without one. */
   scope: unknown;
+  /** check_data_quality only: what its latest run found (counts and first examples per check). */
+  quality?: QualityFindings | undefined;
 }
+
+/** The data checks' task: findings never make it unhealthy unless --strict-quality; never run is no fault. */
+const QUALITY_TASK: TaskName = 'check_data_quality';
 
 const SUCCEEDED = ['success', 'partial'];
 
@@ -206,7 +217,13 @@ const SUCCEEDED = ['success', 'partial'];
 async function healthCheck(
   cli: CliContext,
   source: StatusSource,
-  options: { task?: TaskName | undefined; maxAgeMs: number; json: boolean; includeAdhoc: boolean },
+  options: {
+    task?: TaskName | undefined;
+    maxAgeMs: number;
+    json: boolean;
+    includeAdhoc: boolean;
+    strictQuality: boolean;
+  },
 ): Promise<number> {
   const now = Date.now();
   const tasks = options.task ? [options.task] : [...TASK_NAMES];
@@ -220,7 +237,16 @@ async function healthCheck(
       lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
       scope: (latest?.metadata?.scope as unknown) ?? null,
     };
-    if (!latest) {
+    const quality = taskName === QUALITY_TASK ? qualityOf(latest?.metadata) : null;
+    if (!latest && taskName === QUALITY_TASK && !options.strictQuality) {
+      // Databases synced before the data checks existed have no such row: advisory, so not a fault.
+      results.push({
+        ...base,
+        healthy: true,
+        state: 'never',
+        reason: 'no run recorded (the data checks are advisory)',
+      });
+    } else if (!latest) {
       results.push({ ...base, healthy: false, state: 'never', reason: 'no run recorded' });
     } else if (latest.status !== 'running' && !SUCCEEDED.includes(latest.status)) {
       const why = latest.errorMessage ? `: ${truncate(latest.errorMessage, 120)}` : '';
@@ -230,9 +256,14 @@ async function healthCheck(
     } else if (now - lastSuccessAt.getTime() > options.maxAgeMs) {
       const reason = `last success ${formatAge(now - lastSuccessAt.getTime())} ago, older than ${formatAge(options.maxAgeMs)}`;
       results.push({ ...base, healthy: false, state: 'stale', reason });
+    } else if (quality !== null && quality.total > 0) {
+      const reason =
+        `last success ${formatAge(now - lastSuccessAt.getTime())} ago; found ${describeFindings(quality)}` +
+        (options.strictQuality ? '' : ' (healthy without --strict-quality)');
+      results.push({ ...base, healthy: !options.strictQuality, state: 'findings', reason, quality });
     } else {
       const reason = `last success ${formatAge(now - lastSuccessAt.getTime())} ago`;
-      results.push({ ...base, healthy: true, state: 'ok', reason });
+      results.push({ ...base, healthy: true, state: 'ok', reason, ...(quality ? { quality } : {}) });
     }
   }
   const healthy = results.every((r) => r.healthy);
@@ -243,6 +274,7 @@ async function healthCheck(
           healthy,
           maxAgeSeconds: options.maxAgeMs / 1000,
           includeAdhoc: options.includeAdhoc,
+          strictQuality: options.strictQuality,
           tasks: results,
         },
         null,

@@ -61,7 +61,7 @@ export function defineSyncSuite(kind: BackendKind): void {
       await sandbox?.stop();
     });
 
-    it('fills the tables from the holdings file with exact row counts and three success rows', async () => {
+    it('fills the tables from the holdings file with exact row counts and four success rows', async () => {
       const logger = recordingLogger();
       const progress: number[] = [];
       const summary = await runDailySync(
@@ -80,6 +80,7 @@ export function defineSyncSuite(kind: BackendKind): void {
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
         ['ingest_all_dcf', 'success'],
+        ['check_data_quality', 'success'],
       ]);
       const universe = sandbox.market.tickers().map((x) => x.fmpSymbol);
       const withBars = sandbox.market.fmpSymbols();
@@ -100,7 +101,7 @@ export function defineSyncSuite(kind: BackendKind): void {
         (await dcfTable(t.db)).map(({ updated_at: _, ...row }) => row),
       );
 
-      const [u, p, d] = summary.tasks;
+      const [u, p, d, q] = summary.tasks;
       expect(u!.tickers).toBe(universe.length);
       expect(p!.rowsInserted).toBe(expectedPrices);
       expect(p!.counts).toEqual({
@@ -112,13 +113,26 @@ export function defineSyncSuite(kind: BackendKind): void {
       });
       expect(d!.rowsInserted).toBe(expectedDcf);
       expect(summary.rowsUpdated).toBe(u!.rowsUpdated + expectedPrices + expectedDcf);
+      // The data checks read tonight's window: the sandbox's clean bars; its tickers with prices and no DCF.
+      const noDcf = withBars.filter((s) => !dcfSymbols.has(s)).length;
+      expect(q!.quality).toMatchObject({ since: WINDOW.from, asOf: WINDOW.to, total: noDcf });
+      expect(q!.quality!.findings.map((f) => [f.check, f.count])).toEqual([
+        ['ohlc', 0],
+        ['big_move', 0],
+        ['stale', 0],
+        ['old_dcf', 0],
+        ['no_dcf', noDcf],
+      ]);
+      expect(q!.rowsUpdated).toBe(0);
 
       const logs = await syncLogs(t.db);
       expect(logs.map((l) => [l.task_name, l.status])).toEqual([
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
         ['ingest_all_dcf', 'success'],
+        ['check_data_quality', 'success'],
       ]);
+      expect(logs[3]!.metadata.quality).toEqual(q!.quality);
       for (const l of logs) expect(l.metadata.runId).toBe(summary.runId);
       expect(logs[1]!.rows_updated).toBe(expectedPrices);
       expect(logs[1]!.metadata.counts).toEqual(p!.counts);
@@ -140,7 +154,7 @@ export function defineSyncSuite(kind: BackendKind): void {
       );
       expect(summary.status).toBe('success');
       expect(summary.rowsUpdated).toBe(0);
-      expect(summary.tasks.map((x) => x.rowsUpdated)).toEqual([0, 0, 0]);
+      expect(summary.tasks.map((x) => x.rowsUpdated)).toEqual([0, 0, 0, 0]);
       expect(await priceTable(t.db)).toEqual(perSymbolPrices);
       expect(await dcfTable(t.db)).toEqual(perSymbolDcf);
     });
@@ -207,13 +221,15 @@ export function defineSyncSuite(kind: BackendKind): void {
         expect(c.byEndpoint['historical-price-eod/full']?.total ?? 0).toBeLessThanOrEqual(8);
         expect(c.byEndpoint['discounted-cash-flow']?.total ?? 0).toBe(0);
         expect(summary.status).toBe('failed');
-        const [, prices, dcf] = summary.tasks;
+        const [, prices, dcf, quality] = summary.tasks;
         expect(prices!.status).toBe('failed');
         expect(prices!.errorMessage).toMatch(/401|key/i);
         expect(dcf!.status).toBe('failed');
         expect(dcf!.errorMessage).toMatch(/not run: FMP refused the run during ingest_market_data/);
+        // The data checks read the database only: they run after FMP refused the run, and succeed.
+        expect(quality!.status).toBe('success');
         const logs = await syncLogs(t.db);
-        expect(logs.map((l) => l.status)).toEqual(['success', 'failed', 'failed']);
+        expect(logs.map((l) => l.status)).toEqual(['success', 'failed', 'failed', 'success']);
         expect(logs[1]!.error_message).toMatch(/401|key/i);
         expect(logs[2]!.error_message).toMatch(/ingest_market_data/);
         const everything = [
@@ -249,7 +265,10 @@ export function defineSyncSuite(kind: BackendKind): void {
         );
         expect(syncSummarySchema.parse(summary)).toEqual(summary);
         expect(summary.status).toBe('failed');
-        expect(summary.cancelled).toEqual({ reason: 'cancelled by SIGINT', notRun: ['ingest_all_dcf'] });
+        expect(summary.cancelled).toEqual({
+          reason: 'cancelled by SIGINT',
+          notRun: ['ingest_all_dcf', 'check_data_quality'],
+        });
         expect(summary.tasks.map((x) => [x.taskName, x.status, x.errorMessage])).toEqual([
           ['ingest_market_data', 'failed', 'cancelled by SIGINT'],
         ]);
@@ -296,6 +315,7 @@ export function defineSyncSuite(kind: BackendKind): void {
         expect(summary.tasks.map((x) => [x.taskName, x.status])).toEqual([
           ['ingest_market_data', 'failed'],
           ['ingest_all_dcf', 'failed'],
+          ['check_data_quality', 'success'],
         ]);
         expect(summary.tasks[0]!.counts.failed).toBe(30);
         expect(summary.tasks[0]!.errorMessage).toMatch(/30 of 30 tickers failed/);
@@ -430,6 +450,7 @@ export function defineSyncSuite(kind: BackendKind): void {
           expect(auto.tasks.map((x) => [x.status, x.metadata.mode])).toEqual([
             ['success', 'per-symbol'],
             ['success', 'per-symbol'],
+            ['success', undefined],
           ]);
           expect(auto.tasks[0]!.metadata.bulkFallback).toMatch(/402/);
           expect(auto.tasks[0]!.rowsInserted).toBe(10 * WINDOW.closedSessions.length);
@@ -495,11 +516,14 @@ export function defineSyncSuite(kind: BackendKind): void {
           { tickers },
         );
         await t.db.query('ALTER TABLE stock_prices_away RENAME TO stock_prices');
-        expect(summary.tasks.map((x) => x.status)).toEqual(['failed', 'success']);
+        // The data checks could not read stock_prices either: an error of the checks fails their task.
+        expect(summary.tasks.map((x) => x.status)).toEqual(['failed', 'success', 'failed']);
         expect(summary.tasks[0]!.errorMessage).toMatch(/stock_prices/);
+        expect(summary.tasks[2]!.errorMessage).toMatch(/stock_prices/);
         expect((await syncLogs(t.db)).map((l) => [l.task_name, l.status])).toEqual([
           ['ingest_market_data', 'failed'],
           ['ingest_all_dcf', 'success'],
+          ['check_data_quality', 'failed'],
         ]);
         await t.db.query('ALTER TABLE dcf_valuations RENAME TO dcf_away');
         const again = await runDailySync(
@@ -519,12 +543,115 @@ export function defineSyncSuite(kind: BackendKind): void {
           { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
           { tickers: tickers.map((x) => x.toLowerCase()) },
         );
-        expect(summary.tasks.map((x) => x.taskName)).toEqual(['ingest_market_data', 'ingest_all_dcf']);
+        expect(summary.tasks.map((x) => x.taskName)).toEqual([
+          'ingest_market_data',
+          'ingest_all_dcf',
+          'check_data_quality',
+        ]);
         expect(summary.tasks[0]!.rowsInserted).toBe(3 * WINDOW.closedSessions.length);
         expect(await t.db.query('SELECT ticker FROM tickers')).toEqual([]);
         await expect(readFile(join(t.dataDir, CLEAN_LIST_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
         const prices = await priceTable(t.db);
         expect(new Set(prices.map((r) => r.ticker))).toEqual(new Set(tickers));
+      });
+    });
+
+    it('reports a bad print, a stale ticker, an old DCF, a ticker without DCF and an inconsistent bar, and still succeeds', async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 25);
+        const dcfSymbols = new Set(sandbox.market.dcfSymbols());
+        const [spiky, stale, oldDcf, noDcf, broken] = tickers.filter((s) => dcfSymbols.has(s));
+        const source = join(t.dataDir, 'list.txt');
+        await writeFile(source, tickers.join('\n'));
+        const first = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+          { ...base, tickersSource: source },
+        );
+        expect(first.status).toBe('success');
+        const baseline = first.tasks[3]!.quality!.findings.find((f) => f.check === 'no_dcf')!.count;
+        const [, , day, next] = WINDOW.closedSessions;
+        await t.db.query(
+          `UPDATE stock_prices SET close = close * 3, high = high * 3 WHERE ticker = $1 AND date = $2`,
+          [spiky, day],
+        );
+        await t.db.query(`DELETE FROM stock_prices WHERE ticker = $1 AND date >= $2`, [stale, day]);
+        await t.db.query(`UPDATE dcf_valuations SET valuation_date = '2026-03-02' WHERE ticker = $1`, [
+          oldDcf,
+        ]);
+        await t.db.query(`DELETE FROM dcf_valuations WHERE ticker = $1`, [noDcf]);
+        await t.db.query(`UPDATE stock_prices SET low = high + 1 WHERE ticker = $1 AND date = $2`, [
+          broken,
+          next,
+        ]);
+        const logger = recordingLogger();
+        const summary = await runDailySync(
+          { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock, logger },
+          { tasks: ['quality'] },
+        );
+        expect(syncSummarySchema.parse(summary)).toEqual(summary);
+        expect(summary.status).toBe('success');
+        const [task] = summary.tasks;
+        expect(task).toMatchObject({ taskName: 'check_data_quality', status: 'success', errorMessage: null });
+        const found = Object.fromEntries(task!.quality!.findings.map((f) => [f.check, f]));
+        expect(found.ohlc).toMatchObject({
+          count: 1,
+          examples: [expect.stringMatching(`^${broken} ${next}: `)],
+        });
+        // Up 200% on the day, down about 67% the next session: two moves over 50%, none recorded as a split.
+        expect(found.big_move).toMatchObject({
+          count: 2,
+          examples: [
+            expect.stringMatching(`^${spiky} ${day}: close .* \\(200\\.0%\\)$`),
+            expect.stringMatching(`^${spiky} ${next}: close .* \\(-6\\d\\.\\d%\\)$`),
+          ],
+        });
+        expect(found.stale).toMatchObject({
+          count: 1,
+          examples: [`${stale}: last bar ${WINDOW.closedSessions[1]}`],
+        });
+        expect(found.old_dcf).toMatchObject({
+          count: 1,
+          examples: [`${oldDcf} 2026-03-02: valued 67 days before`],
+        });
+        expect(found.no_dcf!.count).toBe(baseline + 1);
+        expect(found.no_dcf!.examples).toContain(noDcf);
+        expect(task!.quality!.total).toBe(1 + 2 + 1 + 1 + baseline + 1);
+        const [row] = (await syncLogs(t.db)).slice(-1);
+        expect(row).toMatchObject({
+          task_name: 'check_data_quality',
+          status: 'success',
+          error_message: null,
+        });
+        expect(row!.metadata.quality).toEqual(task!.quality);
+        expect(logger.lines.some((l) => l.message === 'the data checks found rows to look at')).toBe(true);
+      });
+    });
+
+    it("finds a bad print FMP served in the night's window, a move no split explains, and the night still succeeds", async () => {
+      await withDb(async (t) => {
+        const tickers = sandbox.market.fmpSymbols().slice(0, 25);
+        const [printed] = tickers;
+        const [, , day, next] = WINDOW.closedSessions;
+        await writeFile(join(t.dataDir, 'list.txt'), tickers.join('\n'));
+        sandbox.update({ badPrints: [{ symbol: printed!, date: day!, factor: 3 }] });
+        try {
+          const summary = await runDailySync(
+            { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
+            { ...base, tickersSource: join(t.dataDir, 'list.txt') },
+          );
+          expect(summary.status).toBe('success');
+          const quality = summary.tasks.find((x) => x.taskName === 'check_data_quality')!;
+          expect(quality.status).toBe('success');
+          const moves = quality.quality!.findings.find((f) => f.check === 'big_move')!;
+          expect(moves.count).toBe(2);
+          expect(moves.examples).toEqual([
+            expect.stringMatching(`^${printed} ${day}: close .* \\(200\\.0%\\)$`),
+            expect.stringMatching(`^${printed} ${next}: close `),
+          ]);
+          expect(quality.quality!.findings.find((f) => f.check === 'ohlc')!.count).toBe(0);
+        } finally {
+          sandbox.update({ badPrints: [] });
+        }
       });
     });
 
@@ -547,7 +674,7 @@ export function defineSyncSuite(kind: BackendKind): void {
         const error = (refused[0] as PromiseRejectedResult).reason;
         expect(error).toBeInstanceOf(IngestError);
         expect(error).toMatchObject({ code: 'RUN_LOCKED', message: 'another sync is running' });
-        expect((await syncLogs(t.db)).map((l) => l.status)).toEqual(['success', 'success']);
+        expect((await syncLogs(t.db)).map((l) => l.status)).toEqual(['success', 'success', 'success']);
         // The lock is released: the next run goes ahead.
         const again = await runDailySync(
           { db: other, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
@@ -585,7 +712,7 @@ export function defineSyncSuite(kind: BackendKind): void {
             { tickers, failureThreshold: 1 },
           );
           const logged = await readFailedLog(t.dataDir);
-          for (const task of summary.tasks) {
+          for (const task of summary.tasks.filter((x) => x.taskName !== 'check_data_quality')) {
             const listed = logged.filter((l) => l.task === task.taskName);
             expect(listed).toHaveLength(
               task.counts.failed! + task.counts.skipped! + task.counts.invalid_rows!,
