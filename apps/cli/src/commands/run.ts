@@ -325,7 +325,8 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
     reporter.out('');
     for (const t of tasks) {
       const r = t.taskName === 'repair_price_gaps' ? repairOf(t.metadata) : null;
-      if (r !== null) reporter.prose(repairLine(r));
+      // A night with nothing to repair says nothing (its row in the table says it ran).
+      if (r !== null && r.tickersWithGaps > 0) reporter.prose(repairLine(r));
     }
     for (const q of tasks.map((t) => qualityOf(t.metadata))) {
       if (q === null || q.total === 0) continue;
