@@ -17,6 +17,7 @@ import {
   sharedBudgetWithIntruder,
 } from './scenarios/budget.js';
 import { backfillMemory, bulk, rateLimited } from './scenarios/pipeline.js';
+import { repairScenario } from './scenarios/repair.js';
 import { dbUpsert } from './scenarios/upsert.js';
 
 interface Scenario {
@@ -40,6 +41,7 @@ export const SCENARIOS: Scenario[] = [
   { name: 'backfill-memory-embedded', expect: '~3 min', run: () => backfillMemory('embedded') },
   { name: 'audit', expect: '~1 min', run: () => auditScenario('postgres') },
   { name: 'audit-embedded', expect: '~2 min', run: () => auditScenario('embedded') },
+  { name: 'repair', expect: '~1 min', run: repairScenario },
 ];
 
 const USAGE = `usage: pnpm bench [--json] [--scenario NAME]... [--list]

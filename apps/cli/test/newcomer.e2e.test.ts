@@ -174,7 +174,7 @@ describe('what a newcomer meets first (the built CLI, no database)', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      'smartstock: unknown command "synk"; commands: sync, tickers, prices, dcf, status, audit, db, sandbox\n',
+      'smartstock: unknown command "synk"; commands: sync, tickers, prices, repair, dcf, status, audit, db, sandbox\n',
     );
   });
 });
