@@ -29,6 +29,8 @@ export {
   type BadPrintSpec,
   type FmpBar,
   type FmpDcf,
+  type FmpSymbolChange,
+  type RenameSpec,
   SANDBOX_FUNDS,
   type SandboxFund,
   type SplitSpec,
