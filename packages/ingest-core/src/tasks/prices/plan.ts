@@ -19,7 +19,7 @@ export interface PricesPlan {
   /** The window's last closed session: no window is marked complete past it. */
   lastClosed: string | null;
   concurrency: number;
-  /** The night's read of FMP's renames (null: no ticker, so no FMP call at all). */
+  /** The night's read of FMP's renames (null: a history backfill, or no ticker and so no FMP call at all). */
   symbolChanges: SymbolChangesOutcome | null;
 }
 
@@ -35,13 +35,14 @@ export function pricesConcurrency(options: PricesTaskOptions): number {
 
 /**
  * Reads what the plan needs from the database (stored closes, then completed windows), chunks the window, and
- * follows the night's renames (one call to FMP, never failing the task; see renames.ts).
+ * on a nightly run follows the night's renames (one call to FMP, never failing the task; see renames.ts).
  */
 export async function planPrices(ctx: TaskContext, options: PricesTaskOptions): Promise<PricesPlan> {
   const { window } = options;
   const stored = await readStoredCloses(ctx, options);
   const completed = await readCompletedWindows(ctx, options);
-  const symbolChanges = options.tickers.length > 0 ? await followRenames(ctx) : null;
+  // Nightly only: a history backfill (`from`) is no night, and a rerun of one must call nothing it skips.
+  const symbolChanges = options.tickers.length > 0 && !options.backfill ? await followRenames(ctx) : null;
   return {
     chunks: options.backfill ? chunkWindow(window.from, window.to) : [{ from: window.from, to: window.to }],
     completed,
