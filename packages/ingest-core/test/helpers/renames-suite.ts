@@ -1,4 +1,5 @@
 import { readSymbolChanges, readSyncState, replaceUniverse } from '@smartstock/db';
+import { type FmpClient, FmpServerError } from '@smartstock/fmp-client';
 import type { Sandbox } from '@smartstock/fmp-sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDailySync } from '../../src/sync.js';
@@ -111,6 +112,42 @@ export function defineRenamesSuite(kind: BackendKind): void {
         expect(secondLog.lines.filter((l) => l.level === 'warn')).toEqual([]);
         expect(sandbox.counters().byEndpoint['symbol-change']).toEqual({ total: 1, byStatus: { '402': 1 } });
         expect(await readSymbolChanges(t.db)).toEqual([]);
+      });
+    });
+
+    it("warns on any other error of the endpoint, stores the night's prices, and asks again the next night", async () => {
+      await withDb(async (t) => {
+        const logger = recordingLogger();
+        // A client whose symbol-change call fails as a 5xx would after its retries; every other call is real.
+        const failing = (): FmpClient =>
+          Object.assign(Object.create(sandboxClient(sandbox)) as FmpClient, {
+            getSymbolChanges: () =>
+              Promise.reject(
+                new FmpServerError('FMP /stable/symbol-change: HTTP 503 server error', {
+                  endpoint: '/stable/symbol-change',
+                  status: 503,
+                }),
+              ),
+          });
+        const summary = await runDailySync(
+          { db: t.db, fmp: failing, dataDir: t.dataDir, clock, logger },
+          { tickers, tasks: ['prices'] },
+        );
+        expect(summary.tasks[0]!.status).toBe('success');
+        expect(summary.tasks[0]!.rowsInserted).toBeGreaterThan(0);
+        expect(summary.tasks[0]!.metadata.symbolChanges).toEqual({
+          read: 0,
+          stored: 0,
+          error: 'FMP /stable/symbol-change: HTTP 503 server error',
+        });
+        expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+          'renames not followed tonight: reading /stable/symbol-change failed; the prices task goes on',
+        ]);
+        expect(await readSyncState(t.db, SYMBOL_CHANGE_REFUSED_KEY)).toBeNull();
+        sandbox.resetCounters();
+        const next = await night(t, NEXT_NIGHT);
+        expect(next.tasks[0]!.metadata.symbolChanges).toEqual({ read: 0, stored: 0 });
+        expect(sandbox.counters().byEndpoint['symbol-change']?.total).toBe(1);
       });
     });
   });
