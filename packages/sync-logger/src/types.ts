@@ -1,5 +1,4 @@
 // The one Logger type of the project lives in @smartstock/common.
-import type { Logger } from '@smartstock/common';
 
 export { type Logger, noopLogger } from '@smartstock/common';
 
