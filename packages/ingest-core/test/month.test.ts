@@ -54,7 +54,7 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Five weekday nights (a session the night before), chosen by a seeded draw, none of them a named night. */
+/** Five nights after a session, drawn with a fixed seed, none of them a night named above. */
 function faultNights(): Set<string> {
   const named = new Set<string>([RECONSTITUTION_NIGHT, BAD_PRINT_NIGHT, LAST_NIGHT, ...RENAME_DATES]);
   const candidates = NIGHTS.filter((n) => !named.has(n) && isSession(addDays(n, -1)));
@@ -64,7 +64,7 @@ function faultNights(): Set<string> {
   return out;
 }
 
-/** A loopback client whose retries are few: a 50% 5xx rate leaves about 1 in 16 tickers failed. */
+/** A loopback client, 4 attempts a request, millisecond backoff: a 50% 5xx rate fails about 1 ticker in 16. */
 function fewRetriesClient(sandbox: Sandbox): FmpClient {
   return createFmpClient({
     apiKey: sandbox.apiKey,
@@ -270,6 +270,7 @@ describe(`a simulated month of nightly syncs (${KIND})`, () => {
     expect(audit.totals.missing).toBe(0);
     expect(audit.unexplained).toBe(false);
     expect(audit.totals.confirmedEmpty).toBe(1);
+    expect(audit.tickers.find((x) => x.ticker === halted)).toMatchObject({ missing: 0, confirmedEmpty: 1 });
     for (const r of renames) {
       const rows = audit.tickers.filter(
         (x) => x.ticker === r.newSymbol || x.renamedFrom?.some((f) => f.symbol === r.oldSymbol),
