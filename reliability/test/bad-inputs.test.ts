@@ -152,35 +152,43 @@ for (const backendName of BACKENDS) {
     }
 
     it('refuses each broken universe source, keeping the previous list and table', async () => {
+      // The sync_logs rows are read once at the end (each read opens the database: a second or more on the
+      // embedded one): one failed universe row per broken source, in order, and none for the missing file.
+      const logsBefore = (await target.withDb(readSyncLogs)).length;
+      const refused: RegExp[] = [];
       for (const c of brokenHoldings(sandbox)) {
         const source = join(target.dataDir, `broken-${c.name.replace(/\W+/g, '-')}.csv`);
         await writeFile(source, c.content);
-        const logsBefore = (await target.withDb(readSyncLogs)).length;
         const result = await run(['tickers', source, '--min-tickers', '50']);
         expect(result.code, `${c.name}: ${result.stderr}`).toBe(1);
         expect(result.stderr, c.name).toMatch(c.message);
-        const logs = await target.withDb(readSyncLogs);
-        expect(logs).toHaveLength(logsBefore + 1);
-        expect(logs.at(-1)!.task_name).toBe('get_russell_2000_list');
-        expect(logs.at(-1)!.status).toBe('failed');
-        expect(logs.at(-1)!.error_message, c.name).toMatch(c.message);
         expect(await readFile(join(target.dataDir, CLEAN_LIST), 'utf8'), c.name).toBe(cleanList);
+        refused.push(c.message);
       }
       // A path with no file: a mistake the user fixes before a rerun, so a usage error (exit 2) that starts no
       // run and records nothing.
       const missing = join(target.dataDir, 'no-such-holdings.csv');
-      const logsBeforeMissing = (await target.withDb(readSyncLogs)).length;
       const absent = await run(['tickers', missing, '--min-tickers', '50']);
       expect(absent.code, absent.stderr).toBe(2);
       expect(absent.stderr.trim().split('\n').at(-1)).toMatch(
         /cannot read the universe source .*no-such-holdings\.csv.*no such file/i,
       );
-      expect(await target.withDb(readSyncLogs)).toHaveLength(logsBeforeMissing);
       // A URL the server refuses.
       const result = await run(['tickers', `${sandbox.url}/ishares/no-such-fund.csv`, '--min-tickers', '50']);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/cannot read the universe source .*no-such-fund\.csv: HTTP \d{3}/);
-      expect(dataOnly(await dump())).toEqual(dataOnly(before));
+      refused.push(/no-such-fund\.csv: HTTP \d{3}/);
+
+      const { logs, after } = await target.withDb(async (db) => ({
+        logs: await readSyncLogs(db),
+        after: await dumpAllTables(db),
+      }));
+      const added = logs.slice(logsBefore);
+      expect(added.map((l) => [l.task_name, l.status])).toEqual(
+        refused.map(() => ['get_russell_2000_list', 'failed']),
+      );
+      added.forEach((l, i) => expect(l.error_message, `row ${i + 1}`).toMatch(refused[i]!));
+      expect(dataOnly(after)).toEqual(dataOnly(before));
       expect(await readFile(join(target.dataDir, CLEAN_LIST), 'utf8')).toBe(cleanList);
     });
 
@@ -213,17 +221,19 @@ for (const backendName of BACKENDS) {
     // bodies to reach every ticker, the stored rows must be of a window not yet complete, as when they came from
     // nightly runs (which record no completed window): the same rows, without their completion records.
     let incomplete: Record<string, string[]>;
-    const forgetCompletedWindows = async () => {
-      await target.withDb((db) => db.query('DELETE FROM price_backfill_windows'));
-      incomplete = await dump();
-      expect(incomplete.price_backfill_windows).toEqual([]);
-      expect(incomplete.stock_prices).toEqual(before.stock_prices);
-    };
+    // One database open for the reset and the reads around it (each open costs a second or more embedded).
+    const forgetCompletedWindows = () =>
+      target.withDb(async (db) => {
+        await db.query('DELETE FROM price_backfill_windows');
+        incomplete = await dumpAllTables(db);
+        expect(incomplete.price_backfill_windows).toEqual([]);
+        expect(incomplete.stock_prices).toEqual(before.stock_prices);
+        return readSyncLogs(db);
+      });
 
     for (const b of bodies) {
       it(`reports every ticker and damages nothing stored with ${b.name}`, async () => {
-        await forgetCompletedWindows();
-        const logsBefore = await target.withDb(readSyncLogs);
+        const logsBefore = await forgetCompletedWindows();
         sandbox.update({ faults: b.faults });
         let result: CliResult;
         try {
@@ -256,9 +266,11 @@ for (const backendName of BACKENDS) {
           expect(task.rowsInserted).toBe(0);
         }
         // Only the two new sync_logs rows differ; no window was recorded complete.
-        const after = await dump();
+        const { after, logs } = await target.withDb(async (db) => ({
+          after: await dumpAllTables(db),
+          logs: await readSyncLogs(db),
+        }));
         expect(dataOnly(after)).toEqual(dataOnly(incomplete));
-        const logs = await target.withDb(readSyncLogs);
         expect(logs.slice(0, logsBefore.length).map((l) => l.raw)).toEqual(logsBefore.map((l) => l.raw));
         expect(logs.slice(logsBefore.length).map((l) => l.task_name)).toEqual([
           'ingest_market_data',
