@@ -44,6 +44,11 @@ export interface BadPrintSpec {
   date: string;
   /** Positive, not 1: the bar's prices are multiplied by it. */
   factor: number;
+  /**
+   * True: every bar from `date` on is multiplied, not that one alone: an unrecorded split (0.5 for a 2-for-1 FMP
+   * never adjusted), a lasting step in the closes with no restated history for the split check to find.
+   */
+  onward?: boolean | undefined;
 }
 
 /**
@@ -179,7 +184,7 @@ export function validateBadPrints(prints: unknown): BadPrintSpec[] {
     const where = `badPrints[${i}]`;
     if (typeof p !== 'object' || p === null)
       throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
-    const { symbol, date, factor } = p as Record<string, unknown>;
+    const { symbol, date, factor, onward } = p as Record<string, unknown>;
     if (typeof symbol !== 'string' || symbol.trim() === '')
       throw new SandboxError('INVALID_OPTION', `${where}.symbol must be a non-empty string`);
     if (typeof date !== 'string')
@@ -195,7 +200,12 @@ export function validateBadPrints(prints: unknown): BadPrintSpec[] {
         `${where}.factor must be a positive number other than 1, got ${String(factor)}`,
       );
     }
-    return { symbol: symbol.trim().toUpperCase(), date, factor };
+    if (onward !== undefined && typeof onward !== 'boolean')
+      throw new SandboxError(
+        'INVALID_OPTION',
+        `${where}.onward must be true or false, got ${String(onward)}`,
+      );
+    return { symbol: symbol.trim().toUpperCase(), date, factor, ...(onward ? { onward } : {}) };
   });
 }
 
@@ -385,7 +395,11 @@ export class SyntheticMarket {
   private printFactor(symbol: string, d: number): number {
     if (this.badPrintList.length === 0) return 1;
     let factor = 1;
-    for (const p of this.badPrintList) if (p.symbol === symbol && dayNumber(p.date) === d) factor *= p.factor;
+    for (const p of this.badPrintList) {
+      if (p.symbol !== symbol) continue;
+      const from = dayNumber(p.date);
+      if (d === from || (p.onward && d > from)) factor *= p.factor;
+    }
     return factor;
   }
 

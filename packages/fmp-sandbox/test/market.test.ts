@@ -214,6 +214,29 @@ describe('bad prints', () => {
     expect(bad.bars(other, '2026-05-04', '2026-05-08')).toEqual(none.bars(other, '2026-05-04', '2026-05-08'));
   });
 
+  it('serve every bar from the date on multiplied when onward (an unrecorded split), the bars before unchanged', () => {
+    const none = new SyntheticMarket(base);
+    const split = new SyntheticMarket({
+      ...base,
+      badPrints: [{ symbol, date: '2026-05-06', factor: 0.5, onward: true }],
+    });
+    const right = none.bars(symbol, '2026-05-04', '2026-05-08');
+    const served = split.bars(symbol, '2026-05-04', '2026-05-08');
+    expect(served.map((b) => b.date)).toEqual(right.map((b) => b.date));
+    served.forEach((b, i) => {
+      const r = right[i]!;
+      if (b.date < '2026-05-06') expect(b).toEqual(r);
+      else expectCents(b.close, r.close * 0.5);
+    });
+    expect(split.badPrints()).toEqual([{ symbol, date: '2026-05-06', factor: 0.5, onward: true }]);
+    expect(
+      () =>
+        new SyntheticMarket({
+          badPrints: [{ symbol, date: '2026-05-06', factor: 0.5, onward: 'yes' }] as never,
+        }),
+    ).toThrow(/badPrints\[0\]\.onward must be true or false/);
+  });
+
   it('can be declared and cleared while the sandbox runs, and reject a factor of 1 or a date that does not exist', () => {
     const core = new SandboxCore(base);
     const before = core.market.bars(symbol, '2026-05-07', '2026-05-07')[0]!;

@@ -641,13 +641,19 @@ export function defineSyncSuite(kind: BackendKind): void {
       });
     });
 
-    it("finds a bad print FMP served in the night's window, a move no split explains, and the night still succeeds", async () => {
+    it("finds a bad print and an unrecorded split FMP served in the night's window, moves no recorded split explains, and the night still succeeds", async () => {
       await withDb(async (t) => {
         const tickers = sandbox.market.fmpSymbols().slice(0, 25);
-        const [printed] = tickers;
+        const [printed, split] = tickers;
         const [, , day, next] = WINDOW.closedSessions;
         await writeFile(join(t.dataDir, 'list.txt'), tickers.join('\n'));
-        sandbox.update({ badPrints: [{ symbol: printed!, date: day!, factor: 3 }] });
+        // A 3-for-1 split FMP never adjusted: every close from `next` on a third, the history before untouched.
+        sandbox.update({
+          badPrints: [
+            { symbol: printed!, date: day!, factor: 3 },
+            { symbol: split!, date: next!, factor: 1 / 3, onward: true },
+          ],
+        });
         try {
           const summary = await runDailySync(
             { db: t.db, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },
@@ -657,11 +663,15 @@ export function defineSyncSuite(kind: BackendKind): void {
           const quality = summary.tasks.find((x) => x.taskName === 'check_data_quality')!;
           expect(quality.status).toBe('success');
           const moves = quality.quality!.findings.find((f) => f.check === 'big_move')!;
-          expect(moves.count).toBe(2);
-          expect(moves.examples).toEqual([
-            expect.stringMatching(`^${printed} ${day}: close .* \\(200\\.0%\\)$`),
-            expect.stringMatching(`^${printed} ${next}: close `),
-          ]);
+          expect(moves.count).toBe(3);
+          expect(moves.examples).toHaveLength(3);
+          expect(moves.examples).toEqual(
+            expect.arrayContaining([
+              expect.stringMatching(`^${printed} ${day}: close .* \\(200\\.0%\\)$`),
+              expect.stringMatching(`^${printed} ${next}: close `),
+              expect.stringMatching(`^${split} ${next}: close `),
+            ]),
+          );
           expect(quality.quality!.findings.find((f) => f.check === 'ohlc')!.count).toBe(0);
         } finally {
           sandbox.update({ badPrints: [] });
