@@ -187,7 +187,7 @@ for (const backendName of BACKENDS) {
       expect(added.map((l) => [l.task_name, l.status])).toEqual(
         refused.map(() => ['get_russell_2000_list', 'failed']),
       );
-      added.forEach((l, i) => expect(l.error_message, `row ${i + 1}`).toMatch(refused[i]!));
+      for (const [i, l] of added.entries()) expect(l.error_message, `row ${i + 1}`).toMatch(refused[i]!);
       expect(dataOnly(after)).toEqual(dataOnly(before));
       expect(await readFile(join(target.dataDir, CLEAN_LIST), 'utf8')).toBe(cleanList);
     });
