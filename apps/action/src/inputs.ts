@@ -30,6 +30,8 @@ export interface ActionInputs {
   minTickers: number | undefined;
   /** The iShares fund whose holdings are the universe when no tickers-source is given. */
   fund: Fund | undefined;
+  /** Most FMP requests of the repair (repair_price_gaps); undefined: 10% of the active tickers. */
+  repairMaxRequests: number | undefined;
   strict: boolean;
   fmpBaseUrl: string;
   dataDir: string;
@@ -71,14 +73,14 @@ const schema = z.object({
       if (!task) {
         ctx.addIssue({
           code: 'custom',
-          message: `has an unknown task "${name}"; use tickers, prices, dcf, quality`,
+          message: `has an unknown task "${name}"; use tickers, prices, repair, dcf, quality`,
         });
         return z.NEVER;
       }
       out.add(task);
     }
     if (out.size === 0) {
-      ctx.addIssue({ code: 'custom', message: 'names no task; use tickers, prices, dcf, quality' });
+      ctx.addIssue({ code: 'custom', message: 'names no task; use tickers, prices, repair, dcf, quality' });
       return z.NEVER;
     }
     return TASK_NAMES.filter((t) => out.has(t));
@@ -102,6 +104,8 @@ const schema = z.object({
       .pipe(SYNC_SETTING.fund),
   ),
   strict: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
+  repair: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
+  'repair-max-requests': optional(wholeText.pipe(SYNC_SETTING.repairMaxRequests)),
   'fmp-base-url': URL_SETTING.fmpBaseUrl,
   'data-dir': z.string().min(1),
   'notify-urls': z.string().transform((value, ctx) => {
@@ -129,6 +133,7 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   'requests-per-minute': String(DEFAULT_REQUESTS_PER_MINUTE),
   'failure-threshold': String(SYNC_DEFAULTS.failureThreshold),
   strict: 'false',
+  repair: 'true',
   'fmp-base-url': DEFAULT_FMP_BASE_URL,
   'data-dir': 'data',
   'notify-on': 'failed',
@@ -161,7 +166,7 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
   return {
     fmpApiKey: v['fmp-api-key'],
     databaseUrl: v['database-url'],
-    tasks: v.tasks,
+    tasks: withRepair(v.tasks, /^true$/i.test(v.repair)),
     days: v.days as number | undefined,
     tickersSource: source && !/^https?:\/\//i.test(source) ? path.resolve(workspace, source) : source,
     mode: v.mode as ActionInputs['mode'],
@@ -170,6 +175,7 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
     failureThreshold: v['failure-threshold'],
     minTickers: v['min-tickers'] as number | undefined,
     fund: v.fund as Fund | undefined,
+    repairMaxRequests: v['repair-max-requests'] as number | undefined,
     strict: /^true$/i.test(v.strict),
     fmpBaseUrl: v['fmp-base-url'],
     dataDir: path.resolve(workspace, v['data-dir']),
@@ -185,6 +191,17 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
 }
 
 export const INPUT_NAMES = Object.keys(schema.shape);
+
+/**
+ * The `repair` input: true (the default) runs the repair right after the prices whenever the prices task
+ * runs (the nightly run); false leaves it out, even when `tasks` names it.
+ */
+function withRepair(tasks: TaskName[], repair: boolean): TaskName[] {
+  const add = repair && tasks.includes('ingest_market_data');
+  return TASK_NAMES.filter((t) =>
+    t === 'repair_price_gaps' ? repair && (add || tasks.includes(t)) : tasks.includes(t),
+  );
+}
 
 /**
  * The values to hide: the FMP key and the passwords of the database's and Redis's URLs (the one rule of
@@ -216,7 +233,15 @@ export function runOptionsOf(
   inputs: ActionInputs,
 ): Pick<
   SyncOptions,
-  'tasks' | 'failureThreshold' | 'days' | 'tickersSource' | 'mode' | 'concurrency' | 'minTickers' | 'fund'
+  | 'tasks'
+  | 'failureThreshold'
+  | 'days'
+  | 'tickersSource'
+  | 'mode'
+  | 'concurrency'
+  | 'minTickers'
+  | 'fund'
+  | 'repairMaxRequests'
 > {
   return {
     tasks: inputs.tasks,
@@ -227,5 +252,6 @@ export function runOptionsOf(
     ...(inputs.concurrency !== undefined ? { concurrency: inputs.concurrency } : {}),
     ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
     ...(inputs.fund !== undefined ? { fund: inputs.fund } : {}),
+    ...(inputs.repairMaxRequests !== undefined ? { repairMaxRequests: inputs.repairMaxRequests } : {}),
   };
 }

@@ -178,9 +178,12 @@ if (adminUrl)
       expect(summary.tasks.map((t) => [t.taskName, t.status])).toEqual([
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
+        // The repair runs after the prices by default: the last 7 days are whole, so it asks for nothing.
+        ['repair_price_gaps', 'success'],
         ['ingest_all_dcf', 'success'],
         ['check_data_quality', 'success'],
       ]);
+      expect(summary.tasks[2]!.metadata).toMatchObject({ requests: 0, leftForNextNight: { tickers: 0 } });
       expect(result.outputs['rows-updated']).toBe(String(summary.rowsUpdated));
       expect(summary.rowsUpdated).toBeGreaterThan(0);
       expect(result.outputs['log-path']).toBe(summary.logPath);
@@ -189,13 +192,14 @@ if (adminUrl)
       for (const task of [
         'get_russell_2000_list',
         'ingest_market_data',
+        'repair_price_gaps',
         'ingest_all_dcf',
         'check_data_quality',
       ]) {
         expect(result.summary).toMatch(new RegExp(`<td>${task}</td><td>✅ success</td><td>\\d+</td>`));
       }
       // Each data check that found rows has a line of the job summary, with its count.
-      const quality = summary.tasks[3]!.quality!;
+      const quality = summary.tasks[4]!.quality!;
       const found = quality.findings.filter((f) => f.count > 0);
       if (found.length > 0) expect(result.summary).toContain('check_data_quality: data-check findings');
       for (const f of found) {
@@ -230,7 +234,7 @@ if (adminUrl)
         const summary = syncSummarySchema.parse(JSON.parse(result.outputs['summary-json']!));
         expect(summary.cancelled).toEqual({
           reason: 'cancelled by SIGINT',
-          notRun: ['ingest_all_dcf', 'check_data_quality'],
+          notRun: ['repair_price_gaps', 'ingest_all_dcf', 'check_data_quality'],
         });
         expect(summary.tasks.at(-1)).toMatchObject({
           taskName: 'ingest_market_data',

@@ -4,7 +4,7 @@ import {
   resolveFmpConfig,
   resolveRunSettings,
 } from '@smartstock/cli';
-import { syncClientOptions } from '@smartstock/ingest-core';
+import { syncClientOptions, TASK_NAMES } from '@smartstock/ingest-core';
 import { describe, expect, it } from 'vitest';
 import {
   clientSettingsOf,
@@ -24,7 +24,14 @@ describe('inputs', () => {
   it('applies the documented defaults when optional inputs are empty', () => {
     const inputs = parseInputs(required, '/ws');
     expect(inputs).toMatchObject({
-      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'],
+      tasks: [
+        'get_russell_2000_list',
+        'ingest_market_data',
+        'repair_price_gaps',
+        'ingest_all_dcf',
+        'check_data_quality',
+      ],
+      repairMaxRequests: undefined,
       requestsPerMinute: 300,
       failureThreshold: 0.05,
       strict: false,
@@ -33,6 +40,25 @@ describe('inputs', () => {
       days: undefined,
       mode: undefined,
     });
+  });
+
+  it('runs the repair after the prices unless the repair input is false, and only with the prices unless named', () => {
+    const tasks = (more: Record<string, string>) => parseInputs({ ...required, ...more }, '/ws').tasks;
+    expect(tasks({ repair: 'false' })).toEqual([
+      'get_russell_2000_list',
+      'ingest_market_data',
+      'ingest_all_dcf',
+      'check_data_quality',
+    ]);
+    expect(tasks({ tasks: 'dcf,quality' })).toEqual(['ingest_all_dcf', 'check_data_quality']);
+    expect(tasks({ tasks: 'repair' })).toEqual(['repair_price_gaps']);
+    expect(tasks({ tasks: 'prices,repair', repair: 'FALSE' })).toEqual(['ingest_market_data']);
+    expect(() => parseInputs({ ...required, repair: 'yes' }, '/ws')).toThrow(
+      'input repair must be true or false (got "yes")',
+    );
+    expect(() => parseInputs({ ...required, 'repair-max-requests': '0' }, '/ws')).toThrow(
+      /^input repair-max-requests must be a whole number >= 1/,
+    );
   });
 
   it('reads every optional input, resolving a relative tickers source in the workspace', () => {
@@ -47,6 +73,7 @@ describe('inputs', () => {
         'requests-per-minute': '0',
         'failure-threshold': '0.1',
         'min-tickers': '10',
+        'repair-max-requests': '25',
         strict: 'true',
         'fmp-base-url': 'http://127.0.0.1:8080/',
         'data-dir': '/tmp/out',
@@ -54,7 +81,8 @@ describe('inputs', () => {
       '/ws',
     );
     expect(inputs).toMatchObject({
-      tasks: ['ingest_market_data', 'ingest_all_dcf'],
+      tasks: ['ingest_market_data', 'repair_price_gaps', 'ingest_all_dcf'],
+      repairMaxRequests: 25,
       days: 7,
       tickersSource: '/ws/lists/iwm.csv',
       mode: 'auto',
@@ -213,7 +241,11 @@ describe('the Action and the CLI, given the same settings', () => {
     });
   }
 
-  const runCases: { name: string; inputs: Record<string, string>; flags: Record<string, string> }[] = [
+  const runCases: {
+    name: string;
+    inputs: Record<string, string>;
+    flags: Record<string, string | boolean>;
+  }[] = [
     { name: 'defaults', inputs: {}, flags: {} },
     {
       name: 'a 10-day window in bulk mode, 8 workers, 10% failures allowed, a 500-ticker minimum',
@@ -227,6 +259,12 @@ describe('the Action and the CLI, given the same settings', () => {
       flags: { days: '10', mode: 'bulk', concurrency: '8', 'failure-threshold': '0.1', 'min-tickers': '500' },
     },
     { name: 'the S&P SmallCap 600 fund, in lower case', inputs: { fund: 'ijr' }, flags: { fund: 'ijr' } },
+    { name: 'no repair', inputs: { repair: 'false' }, flags: { repair: false } },
+    {
+      name: 'a repair of at most 25 requests',
+      inputs: { 'repair-max-requests': '25' },
+      flags: { 'repair-max-requests': '25' },
+    },
   ];
   for (const c of runCases) {
     it(`build the same run options: ${c.name}`, () => {
@@ -234,11 +272,12 @@ describe('the Action and the CLI, given the same settings', () => {
         { 'fmp-api-key': key, 'database-url': 'postgresql://u@h/db', ...c.inputs },
         '/ws',
       );
-      const { tickersSourceOrigin: _origin, ...cli } = resolveRunSettings(
-        loadStartContext({}, '/nowhere'),
-        c.flags,
-        ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'],
-      );
+      // The CLI's --repair/--no-repair has shaped its task list, as the Action's repair input has.
+      const {
+        tickersSourceOrigin: _origin,
+        repair: _repair,
+        ...cli
+      } = resolveRunSettings(loadStartContext({}, '/nowhere'), c.flags, [...TASK_NAMES]);
       expect(cli).toEqual(runOptionsOf(action));
     });
   }

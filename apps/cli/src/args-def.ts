@@ -124,15 +124,29 @@ export const windowArgs = {
   },
 } as const satisfies ArgsDef;
 
+/** How many FMP requests one night's repair may make. */
+const repairMaxRequestsArg = {
+  type: 'string',
+  description:
+    "Most FMP requests of the repair, one per ticker (env SMARTSTOCK_REPAIR_MAX_REQUESTS; default 10% of the universe's active tickers)",
+  valueHint: 'n',
+} as const;
+
 export const syncArgs = {
   ...runArgs,
   ...fmpArgs,
   ...windowArgs,
   tasks: {
     type: 'string',
-    description: 'Tasks to run, in order: tickers,prices,dcf (or the sync_logs names)',
+    description: 'Tasks to run, in order: tickers,prices,repair,dcf,quality (or the sync_logs names)',
     valueHint: 'list',
   },
+  repair: {
+    type: 'boolean',
+    description:
+      'Repair price gaps after the prices (repair_price_gaps; on by default in a run of the default tasks, --no-repair turns it off)',
+  },
+  'repair-max-requests': repairMaxRequestsArg,
   'tickers-source': {
     type: 'string',
     description: 'iShares holdings CSV or plain list: a path or an http(s) URL',
@@ -147,6 +161,23 @@ export const pricesArgs = {
   ...fmpArgs,
   ...windowArgs,
   concurrency: { type: 'string', description: 'Parallel tickers (default 50)', valueHint: 'n' },
+} as const satisfies ArgsDef;
+
+/** `smartstock repair`: only repair_price_gaps, for the active universe or a few tickers. */
+export const repairArgs = {
+  ...runArgs,
+  ...fmpArgs,
+  tickers: {
+    type: 'string',
+    description: 'Repair only these tickers (A,B,C), inactive ones included (default: every active ticker)',
+    valueHint: 'A,B,C',
+  },
+  'repair-max-requests': repairMaxRequestsArg,
+  concurrency: {
+    type: 'string',
+    description: 'Parallel history calls (default 50, at most 10)',
+    valueHint: 'n',
+  },
 } as const satisfies ArgsDef;
 
 export const dcfArgs = {
@@ -179,7 +210,7 @@ export const statusArgs = {
   json: { type: 'boolean', description: 'Print an array of sync_logs rows as JSON' },
   task: {
     type: 'string',
-    description: 'Only this task (tickers, prices, dcf, quality or its sync_logs name)',
+    description: 'Only this task (tickers, prices, repair, dcf, quality or its sync_logs name)',
     valueHint: 'name',
   },
   limit: {

@@ -18,7 +18,7 @@ import {
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
-import { parseTaskList, type TaskName } from './tasks.js';
+import { parseTaskList, TASK_NAMES, type TaskName } from './tasks.js';
 
 // The FMP origin and Starter's budget are ingest-core's (shared with the Action through createSyncClient).
 export { DEFAULT_FMP_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE };
@@ -102,6 +102,7 @@ const runSetting = {
   dcfConcurrency: wholeNumber.pipe(SYNC_SETTING.dcfConcurrency),
   failureThreshold: decimal.pipe(SYNC_SETTING.failureThreshold),
   minTickers: wholeNumber.pipe(SYNC_SETTING.minTickers),
+  repairMaxRequests: wholeNumber.pipe(SYNC_SETTING.repairMaxRequests),
   fund: z
     .string()
     .transform((s) => s.toUpperCase())
@@ -301,6 +302,8 @@ export interface RunFlags {
   'failure-threshold'?: unknown;
   'min-tickers'?: unknown;
   fund?: unknown;
+  repair?: unknown;
+  'repair-max-requests'?: unknown;
 }
 
 /** What the CLI passes to ingest-core's runDailySync (its SyncOptions, minus runId and secrets). */
@@ -319,6 +322,9 @@ export interface RunSettings {
   failureThreshold: number;
   minTickers?: number;
   fund?: Fund;
+  /** `--repair` / `--no-repair`: add the repair to the tasks, or leave it out of the default ones. */
+  repair?: boolean;
+  repairMaxRequests?: number;
 }
 
 /**
@@ -384,6 +390,28 @@ export function resolveRunSettings(
   if (minTickers) settings.minTickers = check(runSetting.minTickers, minTickers, 'a positive whole number');
   const fund = pick(ctx, 'fund', flags.fund, 'SMARTSTOCK_FUND');
   if (fund) settings.fund = check(runSetting.fund, fund, `one of ${FUNDS.join(', ')}`);
+  if (typeof flags.repair === 'boolean') settings.repair = flags.repair;
+  // As ingest-core's planSync: the default tasks of a backfill (--from) leave the repair out unless --repair.
+  const backfillByDefault = typeof flags.tasks !== 'string' && settings.from !== undefined;
+  if (settings.repair === false || (backfillByDefault && settings.repair !== true)) {
+    settings.tasks = settings.tasks.filter((t) => t !== 'repair_price_gaps');
+  }
+  if (settings.repair === true && !settings.tasks.includes('repair_price_gaps')) {
+    settings.tasks = TASK_NAMES.filter((t) => t === 'repair_price_gaps' || settings.tasks.includes(t));
+  }
+  const repairMax = pick(
+    ctx,
+    'repair-max-requests',
+    flags['repair-max-requests'],
+    'SMARTSTOCK_REPAIR_MAX_REQUESTS',
+  );
+  if (repairMax) {
+    settings.repairMaxRequests = check(
+      runSetting.repairMaxRequests,
+      repairMax,
+      'a whole number of requests >= 1, e.g. 200',
+    );
+  }
   return settings;
 }
 

@@ -5,6 +5,7 @@ import {
   dbArgs,
   dcfArgs,
   pricesArgs,
+  repairArgs,
   sandboxArgs,
   statusArgs,
   syncArgs,
@@ -42,7 +43,7 @@ function leaf<const T extends ArgsDef>(name: string, description: string, args: 
 const COMMANDS: Record<string, Leaf | Record<string, Leaf>> = {
   sync: leaf(
     'sync',
-    'The daily sync: universe, prices, DCF, data checks (as the nightly job runs it)',
+    'The daily sync: universe, prices, repair, DCF, data checks (as the nightly job runs it)',
     syncArgs,
     (cli, a) => runTasks(cli, a, [...TASK_NAMES]),
   ),
@@ -57,6 +58,12 @@ const COMMANDS: Record<string, Leaf | Record<string, Leaf>> = {
     'Daily OHLCV for the active universe (or --tickers); --from for a backfill',
     pricesArgs,
     (cli, a) => runTasks(cli, a, ['ingest_market_data']),
+  ),
+  repair: leaf(
+    'repair',
+    'Fetch the sessions missing from the stored prices (repair_price_gaps), within --repair-max-requests',
+    repairArgs,
+    (cli, a) => runTasks(cli, a, ['repair_price_gaps']),
   ),
   dcf: leaf('dcf', 'The latest DCF valuation for the active universe (or --tickers)', dcfArgs, (cli, a) =>
     runTasks(cli, a, ['ingest_all_dcf']),

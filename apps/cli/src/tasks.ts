@@ -11,7 +11,7 @@ export function parseTaskList(value: string, origin = '--tasks'): TaskName[] {
     .filter((p) => p.length > 0);
   if (parts.length === 0) {
     throw new UsageError(
-      `${origin} is empty: name one or more of tickers, prices, dcf, quality (comma-separated)`,
+      `${origin} is empty: name one or more of tickers, prices, repair, dcf, quality (comma-separated)`,
     );
   }
   const chosen = new Set<TaskName>();
@@ -19,7 +19,7 @@ export function parseTaskList(value: string, origin = '--tasks'): TaskName[] {
     const task = resolveTaskName(part);
     if (!task) {
       throw new UsageError(
-        `${origin}: unknown task "${part}"; use tickers, prices, dcf, quality or ${TASK_NAMES.join(', ')}`,
+        `${origin}: unknown task "${part}"; use tickers, prices, repair, dcf, quality or ${TASK_NAMES.join(', ')}`,
       );
     }
     chosen.add(task);

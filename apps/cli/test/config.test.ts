@@ -12,6 +12,7 @@ import {
   secretsOf,
 } from '../src/config.js';
 import { ConfigError, UsageError } from '../src/errors.js';
+import { TASK_NAMES } from '../src/tasks.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -126,6 +127,35 @@ describe('validation', () => {
       'check_data_quality',
     ]);
     expect(() => resolveRunSettings(ctx(), { tasks: 'prices,news' }, [])).toThrow(UsageError);
+  });
+
+  it('runs the repair with the default tasks but not in a backfill; --no-repair leaves it out, --repair adds it', () => {
+    const all = [...TASK_NAMES];
+    const repair = 'repair_price_gaps';
+    expect(resolveRunSettings(ctx(), {}, all).tasks).toContain(repair);
+    expect(resolveRunSettings(ctx(), { repair: false }, all).tasks).not.toContain(repair);
+    expect(resolveRunSettings(ctx(), { from: '2024-03-04' }, all).tasks).not.toContain(repair);
+    expect(resolveRunSettings(ctx(), { from: '2024-03-04', repair: true }, all).tasks).toContain(repair);
+    expect(resolveRunSettings(ctx(), { tasks: 'prices,dcf', repair: true }, all).tasks).toEqual([
+      'ingest_market_data',
+      repair,
+      'ingest_all_dcf',
+    ]);
+    expect(resolveRunSettings(ctx(), { tasks: 'repair' }, all).tasks).toEqual([repair]);
+  });
+
+  it('reads the repair cap from --repair-max-requests or SMARTSTOCK_REPAIR_MAX_REQUESTS, the flag first', () => {
+    expect(resolveRunSettings(ctx(), { 'repair-max-requests': '25' }, []).repairMaxRequests).toBe(25);
+    const env = ctx({ SMARTSTOCK_REPAIR_MAX_REQUESTS: '40' });
+    expect(resolveRunSettings(env, {}, []).repairMaxRequests).toBe(40);
+    expect(resolveRunSettings(env, { 'repair-max-requests': '3' }, []).repairMaxRequests).toBe(3);
+    expect(resolveRunSettings(ctx(), {}, []).repairMaxRequests).toBeUndefined();
+    expect(() => resolveRunSettings(ctx(), { 'repair-max-requests': '0' }, [])).toThrow(
+      '--repair-max-requests must be a whole number of requests >= 1, e.g. 200 (got "0")',
+    );
+    expect(() => resolveRunSettings(ctx({ SMARTSTOCK_REPAIR_MAX_REQUESTS: 'ten' }), {}, [])).toThrow(
+      /^SMARTSTOCK_REPAIR_MAX_REQUESTS must be a whole number of requests >= 1/,
+    );
   });
 
   it('normalises an explicit ticker list and refuses a malformed symbol', () => {

@@ -21,11 +21,13 @@ import { hashString, mix, mixAll, unit } from './hash.js';
 import {
   type BadPrintSpec,
   type FmpBar,
+  type HaltSpec,
   SANDBOX_FUNDS,
   type SandboxFund,
   type SplitSpec,
   SyntheticMarket,
   validateBadPrints,
+  validateHalts,
   validateSplits,
 } from './market.js';
 
@@ -71,6 +73,8 @@ export interface SandboxCoreOptions {
   splits?: SplitSpec[] | undefined;
   /** Bars served wrong, a price multiplied by a factor on one day (default none): a move no split explains. */
   badPrints?: BadPrintSpec[] | undefined;
+  /** Halted sessions: `{ symbol, date }` bars never served, on any endpoint (default none). */
+  halts?: HaltSpec[] | undefined;
   /** Most rows one `/full` call returns (newest kept; default 5000). */
   maxRowsPerCall?: number | undefined;
   /** Wall clock in ms for the rate window and the request log (test seam; default Date.now). */
@@ -89,6 +93,7 @@ export interface SandboxPatch {
   now?: ClockOption | null | undefined;
   splits?: SplitSpec[] | undefined;
   badPrints?: BadPrintSpec[] | undefined;
+  halts?: HaltSpec[] | undefined;
   countRejected?: boolean | undefined;
   burst429?: number | undefined;
 }
@@ -268,6 +273,7 @@ export class SandboxCore {
       now: clockFrom(options.now),
       splits: options.splits ?? [],
       badPrints: options.badPrints ?? [],
+      halts: options.halts ?? [],
     });
     const apiKey = options.apiKey ?? 'sandbox-key';
     if (typeof apiKey !== 'string' || apiKey === '')
@@ -301,6 +307,7 @@ export class SandboxCore {
       'now',
       'splits',
       'badPrints',
+      'halts',
       'countRejected',
       'burst429',
     ]);
@@ -324,6 +331,7 @@ export class SandboxCore {
     const clock = patch.now !== undefined ? clockFrom(patch.now) : undefined;
     const splits = patch.splits !== undefined ? validateSplits(patch.splits) : undefined;
     const badPrints = patch.badPrints !== undefined ? validateBadPrints(patch.badPrints) : undefined;
+    const halts = patch.halts !== undefined ? validateHalts(patch.halts) : undefined;
     const burst = patch.burst429 !== undefined ? intOption('burst429', patch.burst429, 1, 10_000) : undefined;
     if (patch.countRejected !== undefined && typeof patch.countRejected !== 'boolean') {
       throw new SandboxError('INVALID_OPTION', 'countRejected must be a boolean');
@@ -337,6 +345,7 @@ export class SandboxCore {
     if (clock) this.market.setClock(clock);
     if (splits) this.market.setSplits(splits);
     if (badPrints) this.market.setBadPrints(badPrints);
+    if (halts) this.market.setHalts(halts);
     if (burst !== undefined) this.burst429 = burst;
     if (patch.countRejected !== undefined) this.countRejected = patch.countRejected;
   }

@@ -29,6 +29,7 @@ export {
   type BadPrintSpec,
   type FmpBar,
   type FmpDcf,
+  type HaltSpec,
   SANDBOX_FUNDS,
   type SandboxFund,
   type SplitSpec,

@@ -46,6 +46,15 @@ export interface BadPrintSpec {
   factor: number;
 }
 
+/**
+ * A halted session: FMP has no bar of `symbol` for `date` (a trading halt, a suspension) and never serves one, on
+ * any endpoint. The ticker's other bars are unchanged (each bar is a function of its own day).
+ */
+export interface HaltSpec {
+  symbol: string;
+  date: string;
+}
+
 /** A synthetic market: seed (default 1), universe size (default 2,000), clock (default real time) and splits. */
 export interface SyntheticMarketOptions {
   seed?: number | undefined;
@@ -54,6 +63,8 @@ export interface SyntheticMarketOptions {
   splits?: SplitSpec[] | undefined;
   /** Bars served wrong (default none). */
   badPrints?: BadPrintSpec[] | undefined;
+  /** Sessions never served (default none). */
+  halts?: HaltSpec[] | undefined;
 }
 
 interface Series {
@@ -133,6 +144,28 @@ export function validateBadPrints(prints: unknown): BadPrintSpec[] {
   });
 }
 
+/** Checks halts as `validateSplits` checks splits: `{ symbol, date }`, the symbol upper-cased. */
+export function validateHalts(halts: unknown): HaltSpec[] {
+  if (!Array.isArray(halts))
+    throw new SandboxError('INVALID_OPTION', 'halts must be an array of { symbol, date }');
+  return halts.map((p, i) => {
+    const where = `halts[${i}]`;
+    if (typeof p !== 'object' || p === null)
+      throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
+    const { symbol, date } = p as Record<string, unknown>;
+    if (typeof symbol !== 'string' || symbol.trim() === '')
+      throw new SandboxError('INVALID_OPTION', `${where}.symbol must be a non-empty string`);
+    if (typeof date !== 'string')
+      throw new SandboxError('INVALID_OPTION', `${where}.date must be YYYY-MM-DD`);
+    try {
+      dayNumber(date, `${where}.date`);
+    } catch (error) {
+      throw new SandboxError('INVALID_OPTION', (error as Error).message, { cause: error });
+    }
+    return { symbol: symbol.trim().toUpperCase(), date };
+  });
+}
+
 /**
  * A deterministic market: every value is a pure function of (seed, symbol, date) and of the sandbox clock
  * (which decides which sessions have closed and which splits are in effect).
@@ -146,6 +179,8 @@ export class SyntheticMarket {
   private clock: () => Date;
   private splitList: SplitSpec[];
   private badPrintList: BadPrintSpec[];
+  /** `SYMBOL|day number` of each halted session. */
+  private haltSet = new Set<string>();
 
   constructor(options: SyntheticMarketOptions = {}) {
     const seed = options.seed ?? 1;
@@ -160,6 +195,7 @@ export class SyntheticMarket {
     this.clock = options.now ?? (() => new Date());
     this.splitList = validateSplits(options.splits ?? []);
     this.badPrintList = validateBadPrints(options.badPrints ?? []);
+    this.setHalts(options.halts ?? []);
     this.universe = generateUniverse(seed, size);
     const addSeries = (symbol: string, hasDcf: boolean) => {
       const h = symbolHash(seed, symbol);
@@ -230,6 +266,22 @@ export class SyntheticMarket {
 
   setBadPrints(prints: BadPrintSpec[]): void {
     this.badPrintList = validateBadPrints(prints);
+  }
+
+  /** The halted sessions, sorted by symbol and date. */
+  halts(): HaltSpec[] {
+    return [...this.haltSet]
+      .map((key) => {
+        const [symbol, day] = key.split('|') as [string, string];
+        return { symbol, date: isoFromDay(Number(day)) };
+      })
+      .sort((a, b) => (a.symbol === b.symbol ? a.date.localeCompare(b.date) : a.symbol < b.symbol ? -1 : 1));
+  }
+
+  /** Replaces the halted sessions (validated first: a bad list changes nothing). */
+  setHalts(halts: HaltSpec[]): void {
+    const list = validateHalts(halts);
+    this.haltSet = new Set(list.map((h) => `${h.symbol}|${dayNumber(h.date)}`));
   }
 
   /** The bad prints' factor for `symbol` on day `d` (1 when its bar is served right). */
@@ -318,8 +370,10 @@ export class SyntheticMarket {
   private barsFor(symbol: string, s: Series, d0: number, d1: number, factor: number): FmpBar[] {
     const logs = this.logCloses(s, d0 - 1, d1);
     const out: FmpBar[] = [];
+    const halted = this.haltSet.size > 0;
     for (let d = d1; d >= d0; d--) {
       if (!isSessionDay(d)) continue;
+      if (halted && this.haltSet.has(`${symbol}|${d}`)) continue;
       const h = mix(mix(s.h, d), 99);
       const c0 = Math.exp(logs[d - d0 + 1] ?? 0);
       const o0 = Math.exp((logs[d - d0] ?? 0) + 0.006 * gaussian(mix(h, 1), mix(h, 2)));

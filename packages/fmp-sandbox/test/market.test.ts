@@ -230,3 +230,36 @@ describe('bad prints', () => {
     );
   });
 });
+
+describe('halted sessions', () => {
+  const base = { seed: 6, tickers: 80, now: at('2026-05-08T21:00:00Z') };
+  const symbol = new SyntheticMarket(base).fmpSymbols()[12]!;
+
+  it('are never served, on the history and the bulk endpoint, and every other bar stays the same', () => {
+    const none = new SyntheticMarket(base);
+    const halted = new SyntheticMarket({ ...base, halts: [{ symbol, date: '2026-05-06' }] });
+    const right = none.bars(symbol, '2026-05-04', '2026-05-08');
+    expect(halted.bars(symbol, '2026-05-04', '2026-05-08')).toEqual(
+      right.filter((b) => b.date !== '2026-05-06'),
+    );
+    expect(halted.eodBulk('2026-05-06').map((b) => b.symbol)).not.toContain(symbol);
+    expect(halted.eodBulk('2026-05-07')).toEqual(none.eodBulk('2026-05-07'));
+    const other = none.fmpSymbols()[13]!;
+    expect(halted.bars(other, '2026-05-04', '2026-05-08')).toEqual(
+      none.bars(other, '2026-05-04', '2026-05-08'),
+    );
+  });
+
+  it('can be declared and cleared while the sandbox runs, and reject a date that does not exist', () => {
+    const core = new SandboxCore(base);
+    core.update({ halts: [{ symbol: symbol.toLowerCase(), date: '2026-05-07' }] });
+    expect(core.market.halts()).toEqual([{ symbol, date: '2026-05-07' }]);
+    expect(core.market.bars(symbol, '2026-05-07', '2026-05-07')).toEqual([]);
+    core.update({ halts: [] });
+    expect(core.market.bars(symbol, '2026-05-07', '2026-05-07')).toHaveLength(1);
+    expect(() => core.update({ halts: [{ symbol, date: '2026-02-30' }] })).toThrow(/halts\[0\]\.date/);
+    expect(() => new SyntheticMarket({ halts: [{ symbol: ' ', date: '2026-05-07' }] })).toThrow(
+      /halts\[0\]\.symbol must be a non-empty string/,
+    );
+  });
+});

@@ -71,6 +71,13 @@ export const SYNC_SETTING = {
   minTickers: whole(1, 1_000_000),
   /** The iShares fund whose holdings are the universe when no source is given (IWM, IWB, IWV, IJR, IJH). */
   fund: z.enum(FUNDS, { error: `must be one of ${FUNDS.join(', ')}` }),
+  /**
+   * Run `repair_price_gaps` (default: in a run with the default tasks; false leaves it out, true adds it to
+   * an explicit task list).
+   */
+  repair: z.boolean({ error: 'must be true or false' }),
+  /** Most FMP requests of one night's repair (default 10% of the active tickers, at least 1). */
+  repairMaxRequests: whole(1, 1_000_000),
 } as const;
 
 /** The run settings `runDailySync` takes, every one optional (the defaults above fill in). */
@@ -86,6 +93,8 @@ export const syncRunSettingsSchema = z.object({
   failureThreshold: SYNC_SETTING.failureThreshold.optional(),
   minTickers: SYNC_SETTING.minTickers.optional(),
   fund: SYNC_SETTING.fund.optional(),
+  repair: SYNC_SETTING.repair.optional(),
+  repairMaxRequests: SYNC_SETTING.repairMaxRequests.optional(),
 });
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const TASK_NAMES = [
   'get_russell_2000_list',
   'ingest_market_data',
+  'repair_price_gaps',
   'ingest_all_dcf',
   'check_data_quality',
 ] as const;
@@ -13,11 +14,12 @@ export type TaskName = (typeof TASK_NAMES)[number];
 export const TASK_ALIASES: Readonly<Record<string, TaskName>> = Object.freeze({
   tickers: 'get_russell_2000_list',
   prices: 'ingest_market_data',
+  repair: 'repair_price_gaps',
   dcf: 'ingest_all_dcf',
   quality: 'check_data_quality',
 });
 
-/** Resolves a task name or alias (`tickers`, `prices`, `dcf`, `quality`); null when unknown. */
+/** Resolves a task name or alias (`tickers`, `prices`, `repair`, `dcf`, `quality`); null when unknown. */
 export function resolveTaskName(name: string): TaskName | null {
   const n = name.trim();
   if ((TASK_NAMES as readonly string[]).includes(n)) return n as TaskName;

@@ -16,10 +16,17 @@ function refusal(options: Parameters<typeof planSync>[0]): string {
 }
 
 describe('planSync', () => {
-  it('defaults to the four tasks in order, the data checks last, over the last 5 days, per symbol', () => {
+  it('defaults to the five tasks in order, the repair after the prices, the data checks last, over the last 5 days, per symbol', () => {
     const plan = planSync({}, now);
     expect(plan).toMatchObject({
-      tasks: ['get_russell_2000_list', 'ingest_market_data', 'ingest_all_dcf', 'check_data_quality'],
+      tasks: [
+        'get_russell_2000_list',
+        'ingest_market_data',
+        'repair_price_gaps',
+        'ingest_all_dcf',
+        'check_data_quality',
+      ],
+      repairMaxRequests: undefined,
       tickers: null,
       backfill: false,
       mode: 'per-symbol',
@@ -43,9 +50,35 @@ describe('planSync', () => {
     ]);
   });
 
+  it('runs the repair in the default run unless told not to, and adds it to an explicit task list when told to', () => {
+    expect(planSync({ repair: false }, now).tasks).not.toContain('repair_price_gaps');
+    // A backfill of a past window is no nightly run: the repair would reach from its end to today.
+    expect(planSync({ from: '2026-01-05', to: '2026-01-09' }, now).tasks).not.toContain('repair_price_gaps');
+    expect(planSync({ from: '2026-01-05', repair: true }, now).tasks).toContain('repair_price_gaps');
+    expect(planSync({ tasks: ['prices'] }, now).tasks).toEqual(['ingest_market_data']);
+    expect(planSync({ tasks: ['dcf', 'prices'], repair: true }, now).tasks).toEqual([
+      'ingest_market_data',
+      'repair_price_gaps',
+      'ingest_all_dcf',
+    ]);
+    expect(planSync({ tasks: ['repair'], repairMaxRequests: 7 }, now)).toMatchObject({
+      tasks: ['repair_price_gaps'],
+      repairMaxRequests: 7,
+    });
+    expect(refusal({ tasks: ['repair'], repair: false })).toMatch(/no task selected/);
+    expect(refusal({ repairMaxRequests: 0 })).toMatch(
+      /invalid repairMaxRequests 0: must be a whole number >= 1/,
+    );
+  });
+
   it('drops the universe task for an explicit ticker list and normalises the tickers', () => {
     const plan = planSync({ tickers: ['aapl', 'BRK.B', 'MOGA', 'aapl'] }, now);
-    expect(plan.tasks).toEqual(['ingest_market_data', 'ingest_all_dcf', 'check_data_quality']);
+    expect(plan.tasks).toEqual([
+      'ingest_market_data',
+      'repair_price_gaps',
+      'ingest_all_dcf',
+      'check_data_quality',
+    ]);
     expect(plan.tickers).toEqual(['AAPL', 'BRK-B', 'MOG-A']);
     expect(refusal({ tickers: ['AAPL'], tasks: ['tickers'] })).toMatch(/never runs the universe task/);
     expect(refusal({ tickers: [] })).toMatch(/empty/);

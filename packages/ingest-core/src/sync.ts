@@ -22,6 +22,7 @@ import type { ProgressEvent, TaskContext, TaskResult } from './tasks/context.js'
 import { runDcfTask } from './tasks/dcf.js';
 import { runPricesTask } from './tasks/prices.js';
 import { runQualityTask } from './tasks/quality.js';
+import { runRepairTask } from './tasks/repair.js';
 import { loadUniverse, runUniverseTask } from './tasks/universe.js';
 import { normalizeTicker } from './universe/clean.js';
 import type { Fund } from './universe/funds.js';
@@ -62,10 +63,18 @@ export interface SyncDeps {
  */
 export interface SyncOptions {
   /**
-   * Task names or aliases (`tickers`, `prices`, `dcf`, `quality`); default all four, always run in that order
-   * (the data checks last, over what the night wrote).
+   * Task names or aliases (`tickers`, `prices`, `repair`, `dcf`, `quality`); default all five, always run in
+   * that order (the repair right after the night's prices, so the data checks see the repaired history).
    */
   tasks?: readonly string[] | undefined;
+  /**
+   * Run `repair_price_gaps`: by default it runs when `tasks` is not given and no backfill window (`from`) is
+   * (the nightly run), and not otherwise; false leaves it out of the default run, true adds it to an explicit
+   * task list or a backfill.
+   */
+  repair?: boolean | undefined;
+  /** Most FMP requests of the repair (default 10% of the active tickers, at least 1). */
+  repairMaxRequests?: number | undefined;
   /** Universe source: a path or an http(s) URL. */
   tickersSource?: string | undefined;
   /** Explicit tickers for this run's prices and DCF tasks; the universe task, table and file stay untouched. */
@@ -127,6 +136,8 @@ function scopeOf(taskName: TaskName, plan: Plan, trigger: string): RunScope {
   };
 }
 
+const REPAIR: TaskName = 'repair_price_gaps';
+
 const EXPLICIT_TICKER = /^[A-Z0-9^][A-Z0-9.\-^]{0,19}$/;
 
 function invalid(message: string): IngestError {
@@ -135,6 +146,7 @@ function invalid(message: string): IngestError {
 
 interface Plan {
   tasks: TaskName[];
+  repairMaxRequests: number | undefined;
   tickers: string[] | null;
   window: SyncWindow;
   backfill: boolean;
@@ -156,14 +168,19 @@ export function planSync(options: SyncOptions, now: Date): Plan {
       const r = resolveTaskName(t);
       if (r === null) {
         throw invalid(
-          `unknown task "${t}": expected one of ${TASK_NAMES.join(', ')} or tickers, prices, dcf, quality`,
+          `unknown task "${t}": expected one of ${TASK_NAMES.join(', ')} or tickers, prices, repair, dcf, quality`,
         );
       }
       return r;
     });
-    tasks = TASK_NAMES.filter((t) => resolved.includes(t));
-    if (tasks.length === 0) throw invalid('no task selected');
+    tasks = TASK_NAMES.filter((t) => resolved.includes(t) || (t === REPAIR && options.repair === true));
   }
+  // The repair belongs to the nightly run: a backfill (an explicit window) runs it only when told to.
+  const backfillByDefault = options.tasks === undefined && options.from !== undefined;
+  if (options.repair === false || (backfillByDefault && options.repair !== true)) {
+    tasks = tasks.filter((t) => t !== REPAIR);
+  }
+  if (tasks.length === 0) throw invalid('no task selected');
   let tickers: string[] | null = null;
   if (options.tickers !== undefined) {
     const bad = options.tickers.filter((t) => !EXPLICIT_TICKER.test(normalizeTicker(String(t))));
@@ -179,7 +196,9 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     if (tickers.length === 0) throw invalid('the explicit ticker list is empty');
     tasks = tasks.filter((t) => t !== 'get_russell_2000_list');
     if (tasks.length === 0) {
-      throw invalid('an explicit ticker list never runs the universe task: select prices, dcf or quality');
+      throw invalid(
+        'an explicit ticker list never runs the universe task: select prices, repair, dcf or quality',
+      );
     }
   }
   const today = newYorkDate(now);
@@ -210,6 +229,7 @@ export function planSync(options: SyncOptions, now: Date): Plan {
   }
   return {
     tasks,
+    repairMaxRequests: options.repairMaxRequests,
     tickers,
     window,
     backfill,
@@ -332,6 +352,15 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
           result = await runQualityTask(ctx, { since: plan.window.from });
         } else if (fatal !== null && taskName !== 'get_russell_2000_list') {
           result = skippedAfterFatal(runId, fatal);
+        } else if (taskName === REPAIR) {
+          result = await runRepairTask(ctx, {
+            ...(plan.tickers !== null ? { tickers: plan.tickers } : {}),
+            maxRequests: plan.repairMaxRequests,
+            concurrency: plan.concurrency,
+            failureThreshold: plan.failureThreshold,
+            ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+          });
+          if (result.fatal !== null) fatal = { message: result.fatal.message, task: taskName };
         } else if (taskName === 'get_russell_2000_list') {
           result = await runUniverseTask(ctx, {
             ...(options.tickersSource !== undefined ? { source: options.tickersSource } : {}),

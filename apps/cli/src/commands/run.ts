@@ -35,7 +35,7 @@ import {
 import { type CliContext, openDatabase, shownPath } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { ConfigError, exitCodeForTasks } from '../errors.js';
-import { qualityLines, qualityOf, renderTable } from '../output.js';
+import { qualityLines, qualityOf, renderTable, repairLine, repairOf } from '../output.js';
 import { startBuiltInSandbox } from '../sandbox.js';
 import { databaseStatusSource, inRunOrder, serveStatus } from '../status-source.js';
 import type { TaskName } from '../tasks.js';
@@ -52,17 +52,18 @@ export interface RunCommandFlags extends RunFlags, FmpFlags, MonitorFlags {
 /** The clean list the universe task writes into the data directory (ingest-core's file name). */
 export const CLEAN_LIST_FILE = 'russell_2000_tickers_clean.txt';
 
-const FMP_TASKS: readonly TaskName[] = ['ingest_market_data', 'ingest_all_dcf'];
+const FMP_TASKS: readonly TaskName[] = ['ingest_market_data', 'repair_price_gaps', 'ingest_all_dcf'];
 
 const TASK_WORDS: Record<string, string> = {
   get_russell_2000_list: 'universe',
   ingest_market_data: 'prices',
+  repair_price_gaps: 'repair',
   ingest_all_dcf: 'DCF',
   check_data_quality: 'data checks',
 };
 
 /**
- * `sync`, `tickers`, `prices` and `dcf`: one code path, so the one-task commands take the same lock, write the
+ * `sync`, `tickers`, `prices`, `repair` and `dcf`: one code path, so the one-task commands take the same lock, write the
  * same logs and print the same summary as the nightly sync.
  */
 export async function runTasks(
@@ -322,6 +323,10 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
       ),
     );
     reporter.out('');
+    for (const t of tasks) {
+      const r = t.taskName === 'repair_price_gaps' ? repairOf(t.metadata) : null;
+      if (r !== null) reporter.prose(repairLine(r));
+    }
     for (const q of tasks.map((t) => qualityOf(t.metadata))) {
       if (q === null || q.total === 0) continue;
       reporter.out('The data checks found rows to look at (they never fail the run), check by check:');

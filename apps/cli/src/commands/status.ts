@@ -141,7 +141,7 @@ function parseTask(value: string): TaskName {
   const task = resolveTaskName(value);
   if (!task)
     throw new ConfigError(
-      `--task: unknown task "${value}"; use tickers, prices, dcf, quality or ${TASK_NAMES.join(', ')}`,
+      `--task: unknown task "${value}"; use tickers, prices, repair, dcf, quality or ${TASK_NAMES.join(', ')}`,
     );
   return task;
 }
@@ -206,6 +206,12 @@ export interface TaskHealth {
 /** The data checks' task: findings never make it unhealthy unless --strict-quality; never run is no fault. */
 const QUALITY_TASK: TaskName = 'check_data_quality';
 
+/**
+ * The repair's task: a failed run is unhealthy like any task's, but never run is no fault (a database synced
+ * before the repair existed, or nightly runs with --no-repair).
+ */
+const REPAIR_TASK: TaskName = 'repair_price_gaps';
+
 const SUCCEEDED = ['success', 'partial'];
 
 /**
@@ -245,6 +251,13 @@ async function healthCheck(
         healthy: true,
         state: 'never',
         reason: 'no run recorded (the data checks are advisory)',
+      });
+    } else if (!latest && taskName === REPAIR_TASK) {
+      results.push({
+        ...base,
+        healthy: true,
+        state: 'never',
+        reason: 'no run recorded (the repair is off with --no-repair)',
       });
     } else if (!latest) {
       results.push({ ...base, healthy: false, state: 'never', reason: 'no run recorded' });

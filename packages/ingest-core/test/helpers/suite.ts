@@ -79,6 +79,7 @@ export function defineSyncSuite(kind: BackendKind): void {
       expect(summary.tasks.map((x) => [x.taskName, x.status])).toEqual([
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
+        ['repair_price_gaps', 'success'],
         ['ingest_all_dcf', 'success'],
         ['check_data_quality', 'success'],
       ]);
@@ -101,7 +102,10 @@ export function defineSyncSuite(kind: BackendKind): void {
         (await dcfTable(t.db)).map(({ updated_at: _, ...row }) => row),
       );
 
-      const [u, p, d, q] = summary.tasks;
+      const [u, p, r, d, q] = summary.tasks;
+      // Every ticker's history is whole (tonight's window from its first bar): nothing to repair, no request.
+      expect(r!.metadata).toMatchObject({ tickersWithGaps: 0, requests: 0, barsWritten: 0 });
+      expect(r!.rowsUpdated).toBe(0);
       expect(u!.tickers).toBe(universe.length);
       expect(p!.rowsInserted).toBe(expectedPrices);
       expect(p!.counts).toEqual({
@@ -129,10 +133,11 @@ export function defineSyncSuite(kind: BackendKind): void {
       expect(logs.map((l) => [l.task_name, l.status])).toEqual([
         ['get_russell_2000_list', 'success'],
         ['ingest_market_data', 'success'],
+        ['repair_price_gaps', 'success'],
         ['ingest_all_dcf', 'success'],
         ['check_data_quality', 'success'],
       ]);
-      expect(logs[3]!.metadata.quality).toEqual(q!.quality);
+      expect(logs[4]!.metadata.quality).toEqual(q!.quality);
       for (const l of logs) expect(l.metadata.runId).toBe(summary.runId);
       expect(logs[1]!.rows_updated).toBe(expectedPrices);
       expect(logs[1]!.metadata.counts).toEqual(p!.counts);
@@ -154,7 +159,7 @@ export function defineSyncSuite(kind: BackendKind): void {
       );
       expect(summary.status).toBe('success');
       expect(summary.rowsUpdated).toBe(0);
-      expect(summary.tasks.map((x) => x.rowsUpdated)).toEqual([0, 0, 0, 0]);
+      expect(summary.tasks.map((x) => x.rowsUpdated)).toEqual([0, 0, 0, 0, 0]);
       expect(await priceTable(t.db)).toEqual(perSymbolPrices);
       expect(await dcfTable(t.db)).toEqual(perSymbolDcf);
     });
@@ -221,17 +226,19 @@ export function defineSyncSuite(kind: BackendKind): void {
         expect(c.byEndpoint['historical-price-eod/full']?.total ?? 0).toBeLessThanOrEqual(8);
         expect(c.byEndpoint['discounted-cash-flow']?.total ?? 0).toBe(0);
         expect(summary.status).toBe('failed');
-        const [, prices, dcf, quality] = summary.tasks;
+        const [, prices, repair, dcf, quality] = summary.tasks;
         expect(prices!.status).toBe('failed');
         expect(prices!.errorMessage).toMatch(/401|key/i);
+        expect(repair!.errorMessage).toMatch(/not run: FMP refused the run during ingest_market_data/);
         expect(dcf!.status).toBe('failed');
         expect(dcf!.errorMessage).toMatch(/not run: FMP refused the run during ingest_market_data/);
         // The data checks read the database only: they run after FMP refused the run, and succeed.
         expect(quality!.status).toBe('success');
         const logs = await syncLogs(t.db);
-        expect(logs.map((l) => l.status)).toEqual(['success', 'failed', 'failed', 'success']);
+        expect(logs.map((l) => l.status)).toEqual(['success', 'failed', 'failed', 'failed', 'success']);
         expect(logs[1]!.error_message).toMatch(/401|key/i);
         expect(logs[2]!.error_message).toMatch(/ingest_market_data/);
+        expect(logs[3]!.error_message).toMatch(/ingest_market_data/);
         const everything = [
           JSON.stringify(summary),
           JSON.stringify(logs),
@@ -267,7 +274,7 @@ export function defineSyncSuite(kind: BackendKind): void {
         expect(summary.status).toBe('failed');
         expect(summary.cancelled).toEqual({
           reason: 'cancelled by SIGINT',
-          notRun: ['ingest_all_dcf', 'check_data_quality'],
+          notRun: ['repair_price_gaps', 'ingest_all_dcf', 'check_data_quality'],
         });
         expect(summary.tasks.map((x) => [x.taskName, x.status, x.errorMessage])).toEqual([
           ['ingest_market_data', 'failed', 'cancelled by SIGINT'],
@@ -314,6 +321,8 @@ export function defineSyncSuite(kind: BackendKind): void {
         );
         expect(summary.tasks.map((x) => [x.taskName, x.status])).toEqual([
           ['ingest_market_data', 'failed'],
+          // No bar stored, so no history to repair: no request.
+          ['repair_price_gaps', 'success'],
           ['ingest_all_dcf', 'failed'],
           ['check_data_quality', 'success'],
         ]);
@@ -449,6 +458,8 @@ export function defineSyncSuite(kind: BackendKind): void {
           );
           expect(auto.tasks.map((x) => [x.status, x.metadata.mode])).toEqual([
             ['success', 'per-symbol'],
+            // The repair (nothing to repair) and the data checks have no fetch mode.
+            ['success', undefined],
             ['success', 'per-symbol'],
             ['success', undefined],
           ]);
@@ -516,12 +527,14 @@ export function defineSyncSuite(kind: BackendKind): void {
           { tickers },
         );
         await t.db.query('ALTER TABLE stock_prices_away RENAME TO stock_prices');
-        // The data checks could not read stock_prices either: an error of the checks fails their task.
-        expect(summary.tasks.map((x) => x.status)).toEqual(['failed', 'success', 'failed']);
+        // The repair and the data checks could not read stock_prices either: their tasks fail too.
+        expect(summary.tasks.map((x) => x.status)).toEqual(['failed', 'failed', 'success', 'failed']);
         expect(summary.tasks[0]!.errorMessage).toMatch(/stock_prices/);
-        expect(summary.tasks[2]!.errorMessage).toMatch(/stock_prices/);
+        expect(summary.tasks[1]!.errorMessage).toMatch(/stock_prices/);
+        expect(summary.tasks[3]!.errorMessage).toMatch(/stock_prices/);
         expect((await syncLogs(t.db)).map((l) => [l.task_name, l.status])).toEqual([
           ['ingest_market_data', 'failed'],
+          ['repair_price_gaps', 'failed'],
           ['ingest_all_dcf', 'success'],
           ['check_data_quality', 'failed'],
         ]);
@@ -545,6 +558,7 @@ export function defineSyncSuite(kind: BackendKind): void {
         );
         expect(summary.tasks.map((x) => x.taskName)).toEqual([
           'ingest_market_data',
+          'repair_price_gaps',
           'ingest_all_dcf',
           'check_data_quality',
         ]);
@@ -568,7 +582,7 @@ export function defineSyncSuite(kind: BackendKind): void {
           { ...base, tickersSource: source },
         );
         expect(first.status).toBe('success');
-        const baseline = first.tasks[3]!.quality!.findings.find((f) => f.check === 'no_dcf')!.count;
+        const baseline = first.tasks[4]!.quality!.findings.find((f) => f.check === 'no_dcf')!.count;
         const [, , day, next] = WINDOW.closedSessions;
         await t.db.query(
           `UPDATE stock_prices SET close = close * 3, high = high * 3 WHERE ticker = $1 AND date = $2`,
@@ -674,7 +688,12 @@ export function defineSyncSuite(kind: BackendKind): void {
         const error = (refused[0] as PromiseRejectedResult).reason;
         expect(error).toBeInstanceOf(IngestError);
         expect(error).toMatchObject({ code: 'RUN_LOCKED', message: 'another sync is running' });
-        expect((await syncLogs(t.db)).map((l) => l.status)).toEqual(['success', 'success', 'success']);
+        expect((await syncLogs(t.db)).map((l) => l.status)).toEqual([
+          'success',
+          'success',
+          'success',
+          'success',
+        ]);
         // The lock is released: the next run goes ahead.
         const again = await runDailySync(
           { db: other, fmp: () => sandboxClient(sandbox), dataDir: t.dataDir, clock },

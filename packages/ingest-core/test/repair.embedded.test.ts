@@ -1,0 +1,3 @@
+import { defineRepairSuite } from './helpers/repair-suite.js';
+
+defineRepairSuite('embedded');
