@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { migrate, recordEmptyTries } from '@smartstock/db';
+import { migrate, recordEmptyTries, replaceUniverse, writeSymbolChanges } from '@smartstock/db';
 import { sessionsBetween } from '@smartstock/ingest-core';
 import { seedHistories } from '@smartstock/testkit/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,75 @@ describe.each(BACKENDS)('smartstock audit on the %s database', (name) => {
     const bad = await audit('--history-from', '2024-02-30');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--history-from must be a calendar date YYYY-MM-DD (got "2024-02-30")');
+  });
+});
+
+describe.each(BACKENDS)('smartstock audit of a renamed ticker on the %s database', (name) => {
+  let dir: string;
+  let dataDir: string;
+  let backend: Backend;
+  /** NEP trades as XIFR from this session on. */
+  const CHANGE = '2024-04-01';
+  const audit = (...args: string[]) =>
+    runCli(['audit', '--as-of', AS_OF, ...args, '--data-dir', dataDir], { cwd: dir, env: backend.env });
+
+  beforeAll(async () => {
+    assertBuilt();
+    dir = mkdtempSync(path.join(tmpdir(), 'smartstock-cli-audit-rename-'));
+    dataDir = path.join(dir, 'data');
+    backend = await createBackend(name, dataDir, 'audit_rename');
+    const db = await backend.open();
+    try {
+      await migrate(db);
+      await seedHistories(
+        db,
+        { NEP: SESSIONS.filter((d) => d < CHANGE), XIFR: SESSIONS.filter((d) => d >= CHANGE) },
+        { asOf: SESSIONS[0]! },
+      );
+      await replaceUniverse(
+        db,
+        [{ ticker: 'XIFR', name: null, sector: null, exchange: null, weight: null }],
+        {
+          asOf: AS_OF,
+        },
+      );
+      await writeSymbolChanges(db, [
+        { oldSymbol: 'NEP', newSymbol: 'XIFR', date: CHANGE, companyName: 'XPLR Infrastructure, LP' },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the renamed pair once, as one company with no gap, and exits 0', async () => {
+    const result = await audit('--tickers', 'XIFR');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(
+      'Price history of 1 ticker against the NYSE calendar, 2024-03-25 .. 2024-04-05 (9 sessions):',
+    );
+    expect(result.stdout).toMatch(/^XIFR \(was NEP until 2024-04-01\) +0 +- +0 +2024-04-05$/m);
+    expect(result.stdout).toContain('Total: 9 of 9 expected sessions stored');
+    expect(result.stdout).toContain('no unexplained gap');
+    expect(result.code).toBe(0);
+  });
+
+  it('names the earlier symbol in --json as renamedFrom', async () => {
+    const result = await audit('--json');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.tickers).toEqual([
+      expect.objectContaining({
+        ticker: 'XIFR',
+        renamedFrom: [{ symbol: 'NEP', until: CHANGE }],
+        expected: 9,
+        stored: 9,
+        missing: 0,
+        firstBar: '2024-03-25',
+      }),
+    ]);
   });
 });

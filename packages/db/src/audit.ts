@@ -17,9 +17,22 @@ export interface GapRange {
   sessions: number;
 }
 
+/** A symbol the ticker traded under before a rename (`symbol_changes`), and the change date. */
+export interface RenamedFrom {
+  /** The earlier symbol, e.g. NEP. */
+  symbol: string;
+  /** The first session under the later symbol (FMP's change date): the earlier symbol's bars before it count. */
+  until: string;
+}
+
 /** One ticker's history against the calendar. */
 export interface TickerAudit {
   ticker: string;
+  /**
+   * Present when the ticker continues renamed symbols (most recent rename first): their bars before each
+   * change count as this ticker's, and they are not audited on their own.
+   */
+  renamedFrom?: RenamedFrom[];
   /** Sessions expected: from its first stored session (or the history start) to the last session. */
   expected: number;
   /** Expected sessions that have a bar. */
@@ -196,6 +209,91 @@ const STEPS_SQL = `WITH steps AS (
   WHERE prev IS NOT NULL AND ($3::int[])[date - $1::date] > ($3::int[])[prev - $1::date + 1]
   ORDER BY ticker COLLATE "C", date`;
 
+/**
+ * Every earlier symbol of each audited ticker, following renames back (A -> B -> C gives C both B and A), with the
+ * date up to which its bars count (the earliest change on the way). One recursive statement for all tickers.
+ * `$1`: the requested tickers, or NULL for the active universe.
+ */
+const LINKS_SQL = `WITH RECURSIVE audited AS (
+    SELECT ticker::text AS ticker FROM tickers WHERE $1::text[] IS NULL AND active
+    UNION SELECT unnest($1::text[])
+  ),
+  chain (ticker, source, until, changed, depth) AS (
+    SELECT a.ticker, c.old_symbol::text, c.change_date, c.change_date, 1
+    FROM audited a JOIN symbol_changes c ON c.new_symbol = a.ticker
+    WHERE c.old_symbol <> a.ticker
+    UNION ALL
+    SELECT ch.ticker, c.old_symbol::text, LEAST(ch.until, c.change_date), c.change_date, ch.depth + 1
+    FROM chain ch JOIN symbol_changes c ON c.new_symbol = ch.source AND c.change_date <= ch.until
+    WHERE ch.depth < 8 AND c.old_symbol <> ch.ticker
+  )
+  SELECT ticker, source, max(until) AS until, max(changed) AS changed FROM chain
+  GROUP BY ticker, source
+  ORDER BY ticker COLLATE "C", max(changed) DESC, source COLLATE "C"`;
+
+/** An audited ticker's earlier symbol and the date before which that symbol's bars count for it. */
+interface Link {
+  ticker: string;
+  source: string;
+  until: string;
+  changed: string;
+}
+
+/**
+ * The merged history of renamed tickers: the bars of the ticker itself and of its earlier symbols before their
+ * change date, one per date (the same session under both symbols counts once). `$k`..`$k+2`: the links as
+ * arrays (ticker, source symbol, until; a NULL until for the ticker itself); `$1`/`$2`: the span.
+ */
+const mergedSql = (k: number) => `SELECT DISTINCT l.ticker, p.date
+    FROM unnest($${k}::text[], $${k + 1}::text[], $${k + 2}::date[]) AS l(ticker, source, until)
+    JOIN stock_prices p ON p.ticker = l.source
+    WHERE p.date BETWEEN $1::date AND $2::date AND (l.until IS NULL OR p.date < l.until)`;
+
+/** Step 1 for renamed tickers: COUNTS_SQL's columns over the merged history. `$3`: off days. */
+const RENAMED_COUNTS_SQL = `WITH merged AS (${mergedSql(4)})
+  SELECT m.ticker, true AS known, count(*)::int AS bars,
+         (count(*) FILTER (WHERE m.date = ANY ($3::date[])))::int AS off,
+         min(m.date) AS first_date, max(m.date) AS last_date
+  FROM merged m GROUP BY m.ticker`;
+
+/** Step 2 for renamed tickers: STEPS_SQL over the merged history. `$3`: ord; `$4`: the tickers to walk. */
+const RENAMED_STEPS_SQL = `WITH merged AS (${mergedSql(5)}),
+  steps AS (
+    SELECT m.ticker, m.date, lag(m.date) OVER (PARTITION BY m.ticker ORDER BY m.date) AS prev
+    FROM merged m WHERE m.ticker = ANY ($4::text[])
+  )
+  SELECT ticker, ($3::int[])[prev - $1::date + 1] + 1 AS a, ($3::int[])[date - $1::date] AS b FROM steps
+  WHERE prev IS NOT NULL AND ($3::int[])[date - $1::date] > ($3::int[])[prev - $1::date + 1]
+  ORDER BY ticker COLLATE "C", date`;
+
+/**
+ * Confirmed-empty sessions of renamed tickers: the ticker's own and its earlier symbols' before the change
+ * date, without the sessions the merged history has a bar for.
+ */
+const RENAMED_EMPTIES_SQL = `WITH merged AS (${mergedSql(3)})
+  SELECT DISTINCT l.ticker, e.date
+  FROM unnest($3::text[], $4::text[], $5::date[]) AS l(ticker, source, until)
+  JOIN confirmed_empty_sessions e ON e.ticker = l.source AND (l.until IS NULL OR e.date < l.until)
+  WHERE e.tries >= ${CONFIRM_EMPTY_TRIES} AND e.date BETWEEN $1::date AND $2::date
+    AND NOT EXISTS (SELECT 1 FROM merged m WHERE m.ticker = l.ticker AND m.date = e.date)`;
+
+/** The audited tickers' earlier symbols; none when the database predates `symbol_changes`. */
+async function renameLinks(ex: Pick<Executor, 'query'>, tickers: readonly string[] | null): Promise<Link[]> {
+  const [present] = await ex.query<{ ok: boolean }>(`SELECT to_regclass('symbol_changes') IS NOT NULL AS ok`);
+  if (present?.ok !== true) return [];
+  return ex.query<Link>(LINKS_SQL, [tickers]);
+}
+
+/** The links as MERGED_SQL's arrays: each renamed ticker once with itself (no until), then its sources. */
+function linkArrays(links: readonly Link[]): [string[], string[], (string | null)[]] {
+  const renamed = [...new Set(links.map((l) => l.ticker))];
+  return [
+    [...renamed, ...links.map((l) => l.ticker)],
+    [...renamed, ...links.map((l) => l.source)],
+    [...renamed.map(() => null), ...links.map((l) => l.until)],
+  ];
+}
+
 interface Checked {
   sessions: string[];
   tickers: string[] | null;
@@ -240,13 +338,30 @@ function checkOptions(options: PriceGapAuditOptions): Checked {
 }
 
 /** Session numbers (ordOf) of each ticker's confirmed-empty sessions in the span. */
-async function emptiesByTicker(tx: Executor, cal: Calendar, tickers: string[] | null) {
+async function emptiesByTicker(
+  tx: Executor,
+  cal: Calendar,
+  tickers: string[] | null,
+  links: readonly Link[],
+) {
   const out = new Map<string, number[]>();
   const [present] = await tx.query<{ ok: boolean }>(
     `SELECT to_regclass('confirmed_empty_sessions') IS NOT NULL AS ok`,
   );
   if (present?.ok !== true) return out;
-  const rows = await tx.query<{ ticker: string; date: string }>(EMPTIES_SQL, [cal.first, cal.last, tickers]);
+  const renamed = new Set(links.map((l) => l.ticker));
+  const rows = (
+    await tx.query<{ ticker: string; date: string }>(EMPTIES_SQL, [cal.first, cal.last, tickers])
+  ).filter((row) => !renamed.has(row.ticker));
+  if (links.length > 0) {
+    rows.push(
+      ...(await tx.query<{ ticker: string; date: string }>(RENAMED_EMPTIES_SQL, [
+        cal.first,
+        cal.last,
+        ...linkArrays(links),
+      ])),
+    );
+  }
   for (const { ticker, date } of rows) {
     if (!cal.isSession(date)) continue;
     out.set(ticker, [...(out.get(ticker) ?? []), cal.ordOf(date)]);
@@ -296,6 +411,7 @@ async function gapRanges(
   tx: Executor,
   cal: Calendar,
   differing: ReturnType<typeof tickerAudit>[],
+  links: readonly Link[],
 ): Promise<Map<string, [number, number][]>> {
   const spans = new Map<string, [number, number][]>(differing.map((d) => [d.row.ticker, []]));
   if (differing.length === 0) return spans;
@@ -303,12 +419,29 @@ async function gapRanges(
     const before = d.row.first_date ? cal.ordBefore(d.row.first_date) : cal.size;
     if (before >= d.start) spans.get(d.row.ticker)!.push([d.start, before]);
   }
-  const steps = await tx.query<{ ticker: string; a: number; b: number }>(STEPS_SQL, [
-    cal.first,
-    cal.last,
-    cal.ord,
-    differing.map((d) => d.row.ticker),
-  ]);
+  const renamed = new Set(links.map((l) => l.ticker));
+  const plain = differing.filter((d) => !renamed.has(d.row.ticker)).map((d) => d.row.ticker);
+  const merged = differing.filter((d) => renamed.has(d.row.ticker)).map((d) => d.row.ticker);
+  const steps =
+    plain.length === 0
+      ? []
+      : await tx.query<{ ticker: string; a: number; b: number }>(STEPS_SQL, [
+          cal.first,
+          cal.last,
+          cal.ord,
+          plain,
+        ]);
+  if (merged.length > 0) {
+    steps.push(
+      ...(await tx.query<{ ticker: string; a: number; b: number }>(RENAMED_STEPS_SQL, [
+        cal.first,
+        cal.last,
+        cal.ord,
+        merged,
+        ...linkArrays(links),
+      ])),
+    );
+  }
   for (const { ticker, a, b } of steps) spans.get(ticker)!.push([a, b]);
   for (const d of differing) {
     const after = d.row.last_date ? cal.ordOf(d.row.last_date) + 1 : cal.size + 1;
@@ -340,6 +473,12 @@ function totalsOf(tickers: readonly TickerAudit[]): PriceGapAudit['totals'] {
  * statement that finds the missing sessions as ranges (neighbouring bars with sessions between them, in key
  * order; never a probe per session). A database migrated before `confirmed_empty_sessions` existed is audited
  * as having none.
+ *
+ * Renames (`symbol_changes`, old -> new): a ticker that continues earlier symbols is audited as one company. Its
+ * history is its own bars plus each earlier symbol's bars before the change date (one per session), so the
+ * expected span starts at the earliest symbol's first bar and the change leaves no gap; it carries
+ * `renamedFrom`, and an earlier symbol audited too is folded into it (reported once). The renamed tickers get
+ * one more statement per step, over all of them at once.
  */
 export async function auditPriceGaps(db: Database, options: PriceGapAuditOptions): Promise<PriceGapAudit> {
   const checked = checkOptions(options);
@@ -355,16 +494,37 @@ export async function auditPriceGaps(db: Database, options: PriceGapAuditOptions
   return backendOf(db).transaction(async (tx) => {
     await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const counted = await tx.query<CountRow>(COUNTS_SQL, [cal.first, cal.last, cal.offDays, checked.tickers]);
-    const empties = await emptiesByTicker(tx, cal, checked.tickers);
+    // Renamed tickers: their counts over the merged history replace their own; an earlier symbol that is
+    // audited too is folded into its successor (shown once).
+    const known = new Set(counted.filter((row) => row.known).map((row) => row.ticker));
+    const links = (await renameLinks(tx, checked.tickers)).filter((l) => known.has(l.ticker));
+    const folded = new Set(links.map((l) => l.source));
+    const merged = new Map<string, CountRow>();
+    if (links.length > 0) {
+      const rows = await tx.query<CountRow>(RENAMED_COUNTS_SQL, [
+        cal.first,
+        cal.last,
+        cal.offDays,
+        ...linkArrays(links),
+      ]);
+      for (const row of rows) merged.set(row.ticker, row);
+    }
+    const empties = await emptiesByTicker(tx, cal, checked.tickers, links);
     const audits = counted
-      .filter((row) => row.known)
-      .map((row) => tickerAudit(row, cal, empties.get(row.ticker) ?? [], checked));
+      .filter((row) => row.known && !folded.has(row.ticker))
+      .map((row) => tickerAudit(merged.get(row.ticker) ?? row, cal, empties.get(row.ticker) ?? [], checked));
     const differing = audits.filter((a) => a.audit.missing !== 0);
-    const spans = await gapRanges(tx, cal, differing);
-    const tickers = audits.map(({ audit }) => ({
-      ...audit,
-      gaps: withoutEmpties(spans.get(audit.ticker) ?? [], empties.get(audit.ticker) ?? [], cal),
-    }));
+    const spans = await gapRanges(tx, cal, differing, links);
+    const tickers = audits.map(({ audit }) => {
+      const renamedFrom = links
+        .filter((l) => l.ticker === audit.ticker)
+        .map((l): RenamedFrom => ({ symbol: l.source, until: l.changed }));
+      return {
+        ...audit,
+        ...(renamedFrom.length > 0 ? { renamedFrom } : {}),
+        gaps: withoutEmpties(spans.get(audit.ticker) ?? [], empties.get(audit.ticker) ?? [], cal),
+      };
+    });
     return {
       from: cal.first,
       to: cal.last,
@@ -377,8 +537,9 @@ export async function auditPriceGaps(db: Database, options: PriceGapAuditOptions
 }
 
 /**
- * The earliest stored bar's date among the active tickers (or the tickers given), or null when none has a
- * bar: where a caller's session list for `auditPriceGaps` must start. Walks the date index from the oldest
+ * The earliest stored bar's date among the active tickers (or the tickers given), their earlier symbols' bars
+ * before a rename included, or null when none has a bar: where a caller's session list for `auditPriceGaps`
+ * must start. Walks the date index from the oldest
  * row, so it costs a few rows, not a scan.
  */
 export async function getFirstPriceDate(
@@ -387,13 +548,17 @@ export async function getFirstPriceDate(
 ): Promise<string | null> {
   const tickers =
     options.tickers?.map((t, index) => checkTicker({ what: 'getFirstPriceDate', index }, t)) ?? null;
-  const [row] = await backendOf(db).query<{ date: string }>(
+  const backend = backendOf(db);
+  const links = await renameLinks(backend, tickers);
+  const [row] = await backend.query<{ date: string }>(
     `SELECT p.date FROM stock_prices p
      WHERE CASE WHEN $1::text[] IS NULL
                 THEN EXISTS (SELECT 1 FROM tickers t WHERE t.ticker = p.ticker AND t.active)
                 ELSE p.ticker = ANY ($1::text[]) END
+        OR EXISTS (SELECT 1 FROM unnest($2::text[], $3::date[]) AS l(source, until)
+                   WHERE l.source = p.ticker AND p.date < l.until)
      ORDER BY p.date LIMIT 1`,
-    [tickers],
+    [tickers, links.map((l) => l.source), links.map((l) => l.until)],
   );
   return row?.date ?? null;
 }

@@ -5,6 +5,7 @@ export {
   getFirstPriceDate,
   type PriceGapAudit,
   type PriceGapAuditOptions,
+  type RenamedFrom,
   STALE_AFTER_SESSIONS,
   type TickerAudit,
 } from './audit.js';
@@ -20,7 +21,9 @@ export type {
   PriceBackfillWindow,
   PrismaClient,
   StockPrice,
+  SymbolChange,
   SyncLog,
+  SyncState,
   Ticker,
 } from './generated/prisma/client.js';
 export type { Logger } from './logger.js';
@@ -35,6 +38,16 @@ export {
 } from './quality.js';
 export { type RunLock, tryAcquireRunLock } from './run-lock.js';
 export { type ServedDatabase, type ServeOptions, serveDatabase } from './serve.js';
+export { readSymbolChanges, type StoredSymbolChange } from './symbol-changes.js';
+export { readSyncState, type SyncStateEntry, writeSyncState } from './sync-state.js';
 export { getActiveTickers, replaceUniverse, type UniverseChange, type UniverseEntry } from './universe.js';
 export { isValidDate, isValidTicker } from './validate.js';
-export { type DcfRow, type PriceRow, type WriteResult, writeDcf, writePrices } from './writers.js';
+export {
+  type DcfRow,
+  type PriceRow,
+  type SymbolChangeRow,
+  type WriteResult,
+  writeDcf,
+  writePrices,
+  writeSymbolChanges,
+} from './writers.js';

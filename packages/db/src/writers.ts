@@ -4,6 +4,7 @@ import { DatabaseError, errorMessage } from './errors.js';
 import {
   checkDate,
   checkNullableNumber,
+  checkNullableText,
   checkNumber,
   checkSource,
   checkTicker,
@@ -35,6 +36,18 @@ export interface DcfRow {
   source: string;
 }
 
+/**
+ * One rename for `writeSymbolChanges`: `oldSymbol` trades as `newSymbol` from `date` (YYYY-MM-DD), as FMP's
+ * `/stable/symbol-change` lists it.
+ */
+export interface SymbolChangeRow {
+  oldSymbol: string;
+  newSymbol: string;
+  /** The change date, YYYY-MM-DD: the first session under the new symbol. */
+  date: string;
+  companyName: string | null;
+}
+
 /** Rows a writer inserted and updated; unchanged rows are not rewritten and count in neither. */
 export interface WriteResult {
   /** Rows that did not exist before. */
@@ -63,6 +76,8 @@ interface UpsertSpec<Row> {
   keyOf(row: Row): string;
   /** Tables written from the same rows in the same transaction (dcf_history beside dcf_valuations). */
   companions?: readonly UpsertSpec<Row>[];
+  /** Whether the table has an `updated_at` set to now() on a real change (default true). */
+  updatedAt?: boolean;
 }
 
 /** Rows per COPY + INSERT ... SELECT round inside the one transaction: bounds the staging table's size. */
@@ -177,13 +192,55 @@ const DCF: UpsertSpec<DcfRow> = {
   companions: [DCF_HISTORY],
 };
 
+/**
+ * Renames touching the universe; a company name FMP revises for the same rename replaces the stored one.
+ * `first_seen_at` is set once, by the insert (the table's default), and never rewritten.
+ */
+const SYMBOL_CHANGES: UpsertSpec<SymbolChangeRow> = {
+  what: 'symbol change',
+  table: 'symbol_changes',
+  stage: 'smartstock_stage_symbol_changes',
+  columns: [
+    ['old_symbol', 'varchar(20)'],
+    ['new_symbol', 'varchar(20)'],
+    ['change_date', 'date'],
+    ['company_name', 'varchar'],
+  ],
+  key: ['old_symbol', 'new_symbol', 'change_date'],
+  compare: ['company_name'],
+  alsoSet: [],
+  updatedAt: false,
+  validate(row, index) {
+    if (typeof row !== 'object' || row === null) {
+      throw new DatabaseError(
+        'INVALID_ROW',
+        `symbol change row ${index} is not an object; nothing was written`,
+      );
+    }
+    const context: RowContext = { what: 'symbol change', index, ticker: row.newSymbol, date: row.date };
+    checkTicker({ ...context, ticker: row.oldSymbol }, row.oldSymbol);
+    checkTicker(context, row.newSymbol);
+    if (row.oldSymbol === row.newSymbol) {
+      throw new DatabaseError(
+        'INVALID_ROW',
+        `symbol change row ${index}: oldSymbol and newSymbol are both ${row.oldSymbol}; nothing was written`,
+      );
+    }
+    checkDate(context, 'date', row.date);
+    checkNullableText(context, 'companyName', row.companyName, 500);
+  },
+  cells: (r) => [r.oldSymbol, r.newSymbol, r.date, r.companyName ?? null],
+  keyOf: (r) => `${r.oldSymbol}|${r.newSymbol}|${r.date}`,
+};
+
 function upsertSql(spec: UpsertSpec<unknown>, source: string): string {
   const names = spec.columns.map(([name]) => name);
   const set = [...spec.compare, ...spec.alsoSet].map((c) => `${c} = excluded.${c}`);
+  if (spec.updatedAt !== false) set.push('updated_at = now()');
   return `WITH up AS (
     INSERT INTO ${spec.table} AS t (${names.join(', ')})
     SELECT ${names.join(', ')} FROM ${source}
-    ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')}, updated_at = now()
+    ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')}
     WHERE (${spec.compare.map((c) => `t.${c}`).join(', ')})
       IS DISTINCT FROM (${spec.compare.map((c) => `excluded.${c}`).join(', ')})
     RETURNING (xmax = 0) AS inserted
@@ -361,4 +418,13 @@ export function writePrices(db: Database, rows: readonly PriceRow[]): Promise<Wr
  */
 export function writeDcf(db: Database, rows: readonly DcfRow[]): Promise<WriteResult> {
   return upsert(db, DCF, rows);
+}
+
+/**
+ * Upserts renames into symbol_changes, keyed by (old symbol, new symbol, change date). Idempotent: a rename
+ * already stored is not rewritten (its `first_seen_at` stays); a revised company name replaces the stored one.
+ * Same validation and transaction guarantees as writePrices.
+ */
+export function writeSymbolChanges(db: Database, rows: readonly SymbolChangeRow[]): Promise<WriteResult> {
+  return upsert(db, SYMBOL_CHANGES, rows);
 }

@@ -32,7 +32,9 @@ describe.each(testBackends())('migrate on $name', (backend) => {
       'latest_sync_status',
       'price_backfill_windows',
       'stock_prices',
+      'symbol_changes',
       'sync_logs',
+      'sync_state',
       'tickers',
     ]);
     const rows = await db.query<Record<string, unknown>>(

@@ -15,7 +15,9 @@ describe('the schema.prisma reader', () => {
       'dcf_valuations',
       'price_backfill_windows',
       'stock_prices',
+      'symbol_changes',
       'sync_logs',
+      'sync_state',
       'tickers',
     ]);
     const syncLogs = expected.find((t) => t.table === 'sync_logs')!;

@@ -38,6 +38,8 @@ import type {
   FmpStats,
   Logger,
   StockListEntry,
+  SymbolChange,
+  SymbolChangeOptions,
   Validated,
 } from './types.js';
 import { noopLogger } from './types.js';
@@ -47,6 +49,7 @@ import {
   validateDailyBars,
   validateDcfRows,
   validateStockList,
+  validateSymbolChanges,
 } from './validate.js';
 
 /**
@@ -347,6 +350,39 @@ class FmpHttpClient implements FmpClient {
       path: 'stock-list',
       query: {},
       parse: (body, context) => this.report(context, validateStockList(this.jsonArray(body, context))).rows,
+    });
+  }
+
+  getSymbolChanges(options: SymbolChangeOptions = {}): Promise<Validated<SymbolChange>> {
+    const endpoint = '/stable/symbol-change';
+    if (options === null || typeof options !== 'object') {
+      return this.rejectInput(endpoint, undefined, 'options must be an object');
+    }
+    const query: Record<string, string> = {};
+    if (options.invalid !== undefined) {
+      if (typeof options.invalid !== 'boolean') {
+        return this.rejectInput(
+          endpoint,
+          undefined,
+          `invalid must be a boolean, got ${JSON.stringify(options.invalid)}`,
+        );
+      }
+      query.invalid = String(options.invalid);
+    }
+    if (options.limit !== undefined) {
+      if (!Number.isInteger(options.limit) || options.limit < 1) {
+        return this.rejectInput(
+          endpoint,
+          undefined,
+          `limit must be an integer >= 1, got ${JSON.stringify(options.limit)}`,
+        );
+      }
+      query.limit = String(options.limit);
+    }
+    return this.call({
+      path: 'symbol-change',
+      query,
+      parse: (body, context) => this.report(context, validateSymbolChanges(this.jsonArray(body, context))),
     });
   }
 

@@ -35,5 +35,7 @@ export type {
   RateLimitOptions,
   RetryOptions,
   StockListEntry,
+  SymbolChange,
+  SymbolChangeOptions,
   Validated,
 } from './types.js';

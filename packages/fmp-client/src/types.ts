@@ -115,6 +115,26 @@ export interface StockListEntry {
   companyName: string | null;
 }
 
+/**
+ * One rename from `/stable/symbol-change`: `oldSymbol` trades as `newSymbol` from `date` (the company is the
+ * same; FMP's wording, e.g. NEP -> XIFR on 2025-02-03).
+ */
+export interface SymbolChange {
+  /** YYYY-MM-DD, the first session under the new symbol. */
+  date: string;
+  companyName: string | null;
+  oldSymbol: string;
+  newSymbol: string;
+}
+
+/** Parameters of `/stable/symbol-change` (FMP's own; both optional, FMP's defaults apply when absent). */
+export interface SymbolChangeOptions {
+  /** FMP's `invalid` filter (renames to or from symbols FMP marks invalid). */
+  invalid?: boolean | undefined;
+  /** Most rows FMP returns (FMP's `limit`; its default is its own). A positive integer. */
+  limit?: number | undefined;
+}
+
 /** The client's counters since it was created, for the run summary and benchmarks. */
 export interface FmpStats {
   /** HTTP requests sent (every attempt). */
@@ -152,6 +172,11 @@ export interface FmpClient {
   getDcfBulk(): Promise<Validated<DcfValue>>;
   /** `/stable/stock-list`. */
   getStockList(): Promise<StockListEntry[]>;
+  /**
+   * `/stable/symbol-change`: recent renames (old symbol -> new symbol), as FMP sends them. A plan without the
+   * endpoint answers 402 (`FmpPlanError`, scope `endpoint`).
+   */
+  getSymbolChanges(options?: SymbolChangeOptions): Promise<Validated<SymbolChange>>;
   /** A snapshot of the counters. */
   readonly stats: FmpStats;
   /** Cancels every queued and in-flight call (they reject with FmpAbortedError). The client stays dead. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DailyBar, DcfValue, InvalidRow, StockListEntry, Validated } from './types.js';
+import type { DailyBar, DcfValue, InvalidRow, StockListEntry, SymbolChange, Validated } from './types.js';
 
 function describe(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
@@ -100,6 +100,26 @@ const stockListSchema = z.object({
   ),
 });
 
+const symbolChangeSchema = z
+  .object({
+    date: isoDate,
+    companyName: z.preprocess(
+      (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null),
+      z.string().nullable(),
+    ),
+    oldSymbol: symbol,
+    newSymbol: symbol,
+  })
+  .superRefine((change, ctx) => {
+    if (change.oldSymbol === change.newSymbol) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `oldSymbol and newSymbol are both ${change.oldSymbol}`,
+      });
+    }
+  });
+
 function round(value: number, decimals: number): number {
   const factor = 10 ** decimals;
   return Math.round(value * factor) / factor;
@@ -136,8 +156,8 @@ function identify(raw: unknown): { symbol?: string; date?: string } {
   if (raw === null || typeof raw !== 'object') return {};
   const row = raw as Record<string, unknown>;
   const out: { symbol?: string; date?: string } = {};
-  if (typeof row.symbol === 'string' && row.symbol.trim() !== '')
-    out.symbol = row.symbol.trim().toUpperCase();
+  const named = typeof row.symbol === 'string' ? row.symbol : row.newSymbol;
+  if (typeof named === 'string' && named.trim() !== '') out.symbol = named.trim().toUpperCase();
   if (typeof row.date === 'string' && row.date.trim() !== '') out.date = row.date.trim().slice(0, 10);
   return out;
 }
@@ -238,6 +258,21 @@ export function validateStockList(rows: readonly unknown[]): Validated<StockList
     stockListSchema,
     (row) => row,
     (entry): StockListEntry => ({ symbol: entry.symbol, companyName: entry.companyName }),
+  );
+}
+
+/** Rows of `/symbol-change` (JSON): `{ date, companyName, oldSymbol, newSymbol }`, symbols upper-cased. */
+export function validateSymbolChanges(rows: readonly unknown[]): Validated<SymbolChange> {
+  return validateEach(
+    rows,
+    symbolChangeSchema,
+    (row) => row,
+    (change): SymbolChange => ({
+      date: change.date,
+      companyName: change.companyName,
+      oldSymbol: change.oldSymbol,
+      newSymbol: change.newSymbol,
+    }),
   );
 }
 

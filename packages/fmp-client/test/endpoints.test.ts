@@ -1,8 +1,8 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { createFmpClient } from '../src/index.js';
+import { createFmpClient, FmpPlanError } from '../src/index.js';
 import { deriveBarFields } from '../src/validate.js';
-import { API_KEY, BASE, fixtureJson, fixtureText, useMswServer } from './helpers.js';
+import { API_KEY, BASE, errorFixture, fixtureJson, fixtureText, useMswServer } from './helpers.js';
 
 const server = useMswServer();
 
@@ -216,5 +216,94 @@ describe('getStockList', () => {
     expect(await client().getStockList()).toEqual([
       { symbol: '6898.HK', companyName: 'China Aluminum Cans Holdings Limited' },
     ]);
+  });
+});
+
+describe('getSymbolChanges', () => {
+  const SAMPLE = 'stable_symbol-change__fmp_docs_sample.json';
+
+  it('returns the renames of the docs sample typed, without sending parameters it was not given', async () => {
+    const seen: URL[] = [];
+    server.use(
+      http.get(`${BASE}/stable/symbol-change`, ({ request }) => {
+        seen.push(new URL(request.url));
+        return HttpResponse.json(fixtureJson(SAMPLE));
+      }),
+    );
+    expect(await client().getSymbolChanges()).toEqual({
+      rows: [
+        {
+          date: '2025-02-03',
+          companyName: 'XPLR Infrastructure, LP Common Units representing limited partner interests',
+          oldSymbol: 'NEP',
+          newSymbol: 'XIFR',
+        },
+      ],
+      invalid: [],
+    });
+    expect(seen).toHaveLength(1);
+    expect(Object.fromEntries(seen[0]!.searchParams)).toEqual({});
+  });
+
+  it('sends invalid and limit as FMP names them', async () => {
+    const seen: URL[] = [];
+    server.use(
+      http.get(`${BASE}/stable/symbol-change`, ({ request }) => {
+        seen.push(new URL(request.url));
+        return HttpResponse.json([]);
+      }),
+    );
+    expect(await client().getSymbolChanges({ invalid: false, limit: 500 })).toEqual({
+      rows: [],
+      invalid: [],
+    });
+    expect(Object.fromEntries(seen[0]!.searchParams)).toEqual({ invalid: 'false', limit: '500' });
+  });
+
+  it('refuses a limit that is not a positive integer before sending anything', async () => {
+    await expect(client().getSymbolChanges({ limit: 0 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      endpoint: '/stable/symbol-change',
+    });
+  });
+
+  it('drops rows without both symbols or with the same symbol twice, and upper-cases the rest', async () => {
+    server.use(
+      http.get(`${BASE}/stable/symbol-change`, () =>
+        HttpResponse.json([
+          { date: '2025-02-03', companyName: 'Kept', oldSymbol: 'nep', newSymbol: 'xifr' },
+          { date: '2025-02-04', companyName: 'No new symbol', oldSymbol: 'AAA' },
+          { date: '2025-02-05', companyName: '', oldSymbol: 'BBB', newSymbol: 'BBB' },
+        ]),
+      ),
+    );
+    const result = await client().getSymbolChanges();
+    expect(result.rows).toEqual([
+      { date: '2025-02-03', companyName: 'Kept', oldSymbol: 'NEP', newSymbol: 'XIFR' },
+    ]);
+    expect(result.invalid.map((row) => row.index)).toEqual([1, 2]);
+    expect(result.invalid[0]!.reason).toBe('newSymbol is missing');
+  });
+
+  it('rejects a 402 as a plan error on the endpoint, not retried', async () => {
+    let calls = 0;
+    const fixture = errorFixture('402_restricted_endpoint.json');
+    server.use(
+      http.get(`${BASE}/stable/symbol-change`, () => {
+        calls += 1;
+        return HttpResponse.text(fixture.body_text_variant!, { status: 402 });
+      }),
+    );
+    const error = await client()
+      .getSymbolChanges()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FmpPlanError);
+    expect(error).toMatchObject({
+      code: 'PLAN',
+      status: 402,
+      scope: 'endpoint',
+      endpoint: '/stable/symbol-change',
+    });
+    expect(calls).toBe(1);
   });
 });

@@ -213,3 +213,23 @@ describe('auth and rate limits against the sandbox', () => {
     }
   });
 });
+
+describe('symbol changes against the sandbox', () => {
+  it('reads the renames the sandbox lists, and a 402 when the endpoint is outside the plan', async () => {
+    sandbox.update({ renames: [{ date: '2026-05-04', oldSymbol: 'OLDX', newSymbol: symbols[0]! }] });
+    try {
+      const c = client();
+      const result = await c.getSymbolChanges();
+      expect(result.rows).toEqual([
+        { date: '2026-05-04', companyName: expect.any(String), oldSymbol: 'OLDX', newSymbol: symbols[0] },
+      ]);
+      sandbox.update({ outsidePlan: ['symbol-change'] });
+      const error = await c.getSymbolChanges().catch((caught: unknown) => caught);
+      seenErrors.push(error);
+      expect(error).toMatchObject({ code: 'PLAN', status: 402, scope: 'endpoint' });
+      expect(sandbox.counters().byEndpoint['symbol-change']?.byStatus).toEqual({ '200': 1, '402': 1 });
+    } finally {
+      sandbox.update({ renames: [], outsidePlan: [] });
+    }
+  });
+});

@@ -22,12 +22,14 @@ import {
   type BadPrintSpec,
   type FmpBar,
   type HaltSpec,
+  type RenameSpec,
   SANDBOX_FUNDS,
   type SandboxFund,
   type SplitSpec,
   SyntheticMarket,
   validateBadPrints,
   validateHalts,
+  validateRenames,
   validateSplits,
 } from './market.js';
 
@@ -77,6 +79,14 @@ export interface SandboxCoreOptions {
   halts?: HaltSpec[] | undefined;
   /** Most rows one `/full` call returns (newest kept; default 5000). */
   maxRowsPerCall?: number | undefined;
+  /** Renames `/stable/symbol-change` lists once their date is reached (default none). */
+  renames?: RenameSpec[] | undefined;
+  /**
+   * Endpoints outside the key's plan whatever `plan` says (e.g. `['symbol-change']`), named as in the counters:
+   * they answer 402 "Restricted Endpoint". Default none. FMP's pricing does not say which plan carries
+   * `symbol-change`, so the sandbox does not tie it to a plan.
+   */
+  outsidePlan?: string[] | undefined;
   /** Wall clock in ms for the rate window and the request log (test seam; default Date.now). */
   wallClock?: (() => number) | undefined;
 }
@@ -96,6 +106,8 @@ export interface SandboxPatch {
   halts?: HaltSpec[] | undefined;
   countRejected?: boolean | undefined;
   burst429?: number | undefined;
+  renames?: RenameSpec[] | undefined;
+  outsidePlan?: string[] | undefined;
 }
 
 /** A request as SandboxCore sees it, whatever carried it (the HTTP server or msw). */
@@ -128,7 +140,7 @@ export interface SandboxCounters {
   /** FMP API requests (holdings and admin requests are not included). */
   requests: number;
   /** By endpoint (`historical-price-eod/full`, `discounted-cash-flow`, `eod-bulk`, `dcf-bulk`, `stock-list`,
-   *  `ishares-holdings`, `other`), then by status; hanging and reset requests count as `hang` and `reset`. */
+   *  `symbol-change`, `ishares-holdings`, `other`), then by status; hanging and reset requests count as `hang` and `reset`. */
   byEndpoint: Record<string, EndpointCounters>;
   byStatus: Record<string, number>;
   faults: Record<FaultKind, number>;
@@ -154,6 +166,8 @@ export interface SandboxState {
   latestSession: string;
   splits: SplitSpec[];
   maxRowsPerCall: number;
+  renames: RenameSpec[];
+  outsidePlan: string[];
 }
 
 const ENDPOINTS: Record<string, string> = {
@@ -162,6 +176,7 @@ const ENDPOINTS: Record<string, string> = {
   '/stable/eod-bulk': 'eod-bulk',
   '/stable/dcf-bulk': 'dcf-bulk',
   '/stable/stock-list': 'stock-list',
+  '/stable/symbol-change': 'symbol-change',
 };
 const BULK = new Set(['eod-bulk', 'dcf-bulk']);
 /** Path of the iShares-style IWM holdings CSV the sandbox serves (no key needed). */
@@ -203,6 +218,17 @@ function planOption(value: unknown): Plan {
     throw new SandboxError('INVALID_OPTION', `plan must be one of ${PLANS.join(', ')}, got ${String(value)}`);
   }
   return value as Plan;
+}
+
+function outsidePlanOption(value: unknown): string[] {
+  const known = Object.values(ENDPOINTS);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !known.includes(v))) {
+    throw new SandboxError(
+      'INVALID_OPTION',
+      `outsidePlan must be an array of endpoint names (${known.join(', ')}), got ${JSON.stringify(value)}`,
+    );
+  }
+  return [...new Set(value as string[])];
 }
 
 function round2(n: number): number {
@@ -260,6 +286,7 @@ export class SandboxCore {
   private burstRemaining = 0;
   private revokeRemaining: number | null;
   private maxRowsPerCall: number;
+  private outsidePlan: string[];
   private admitted: number[] = [];
   private admittedHead = 0;
   private attempts = new Map<string, number>();
@@ -274,6 +301,7 @@ export class SandboxCore {
       splits: options.splits ?? [],
       badPrints: options.badPrints ?? [],
       halts: options.halts ?? [],
+      renames: options.renames ?? [],
     });
     const apiKey = options.apiKey ?? 'sandbox-key';
     if (typeof apiKey !== 'string' || apiKey === '')
@@ -291,6 +319,7 @@ export class SandboxCore {
     this.revokeRemaining =
       options.revokeKeyAfter == null ? null : intOption('revokeKeyAfter', options.revokeKeyAfter, 0);
     this.maxRowsPerCall = intOption('maxRowsPerCall', options.maxRowsPerCall ?? 5000, 1);
+    this.outsidePlan = outsidePlanOption(options.outsidePlan ?? []);
   }
 
   /** Changes the running sandbox; every field is validated before any is applied. */
@@ -310,6 +339,8 @@ export class SandboxCore {
       'halts',
       'countRejected',
       'burst429',
+      'renames',
+      'outsidePlan',
     ]);
     for (const key of Object.keys(patch)) {
       if (!known.has(key))
@@ -332,6 +363,8 @@ export class SandboxCore {
     const splits = patch.splits !== undefined ? validateSplits(patch.splits) : undefined;
     const badPrints = patch.badPrints !== undefined ? validateBadPrints(patch.badPrints) : undefined;
     const halts = patch.halts !== undefined ? validateHalts(patch.halts) : undefined;
+    const renames = patch.renames !== undefined ? validateRenames(patch.renames) : undefined;
+    const outsidePlan = patch.outsidePlan !== undefined ? outsidePlanOption(patch.outsidePlan) : undefined;
     const burst = patch.burst429 !== undefined ? intOption('burst429', patch.burst429, 1, 10_000) : undefined;
     if (patch.countRejected !== undefined && typeof patch.countRejected !== 'boolean') {
       throw new SandboxError('INVALID_OPTION', 'countRejected must be a boolean');
@@ -346,6 +379,8 @@ export class SandboxCore {
     if (splits) this.market.setSplits(splits);
     if (badPrints) this.market.setBadPrints(badPrints);
     if (halts) this.market.setHalts(halts);
+    if (renames) this.market.setRenames(renames);
+    if (outsidePlan) this.outsidePlan = outsidePlan;
     if (burst !== undefined) this.burst429 = burst;
     if (patch.countRejected !== undefined) this.countRejected = patch.countRejected;
   }
@@ -366,6 +401,8 @@ export class SandboxCore {
       latestSession: this.market.latestSession(),
       splits: this.market.splits(),
       maxRowsPerCall: this.maxRowsPerCall,
+      renames: this.market.renames(),
+      outsidePlan: [...this.outsidePlan],
     };
   }
 
@@ -425,7 +462,7 @@ export class SandboxCore {
       return this.record(endpoint, this.json(403, { 'Error Message': FMP_MESSAGES.legacy }));
     }
     if (endpoint === 'other' || request.method !== 'GET') return this.record(endpoint, this.json(404, []));
-    if (BULK.has(endpoint) && this.plan !== 'ultimate') {
+    if ((BULK.has(endpoint) && this.plan !== 'ultimate') || this.outsidePlan.includes(endpoint)) {
       return this.record(endpoint, this.json(402, { 'Error Message': FMP_MESSAGES.restricted }));
     }
 
@@ -550,6 +587,16 @@ export class SandboxCore {
           .map((d): Array<string | number> => [d.symbol, d.date, d.dcf, d['Stock Price']]);
         return { kind: 'csv', header: 'symbol,date,dcf,Stock Price', rows };
       }
+      case 'symbol-change': {
+        // FMP's `invalid` filter has nothing to filter here: the sandbox lists no invalid symbols.
+        const limit = query.get('limit');
+        if (limit !== null && !/^[1-9]\d*$/.test(limit.trim()))
+          return bad("Invalid 'limit' parameter: expected a positive integer.");
+        return {
+          kind: 'json',
+          value: this.market.symbolChanges(limit === null ? undefined : Number(limit.trim())),
+        };
+      }
       default:
         return { kind: 'json', value: this.market.stockList() };
     }
@@ -559,7 +606,7 @@ export class SandboxCore {
   private corrupt(endpoint: string, payload: Payload, h: number): boolean {
     const rowCount =
       payload.kind === 'json' ? payload.value.length : payload.kind === 'csv' ? payload.rows.length : 0;
-    if (rowCount === 0 || endpoint === 'stock-list') return false;
+    if (rowCount === 0 || endpoint === 'stock-list' || endpoint === 'symbol-change') return false;
     const index = mix(h, 4) % rowCount;
     const variant = mix(h, 5) % 3;
     if (payload.kind === 'json') {

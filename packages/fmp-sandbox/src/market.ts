@@ -55,6 +55,59 @@ export interface HaltSpec {
   date: string;
 }
 
+/**
+ * A rename as FMP's `/stable/symbol-change` lists it: `oldSymbol` trades as `newSymbol` from `date`. Listed once
+ * the sandbox clock's New York date reaches `date`; `companyName` defaults to the universe's name of the new
+ * symbol (or of the old one), else null.
+ */
+export interface RenameSpec {
+  date: string;
+  oldSymbol: string;
+  newSymbol: string;
+  companyName?: string | null | undefined;
+}
+
+/** One row of `/stable/symbol-change`, keys in FMP's order. */
+export interface FmpSymbolChange {
+  date: string;
+  companyName: string | null;
+  oldSymbol: string;
+  newSymbol: string;
+}
+
+/** Checks renames as `validateSplits` checks splits: `{ date, oldSymbol, newSymbol, companyName? }`, two symbols. */
+export function validateRenames(renames: unknown): RenameSpec[] {
+  if (!Array.isArray(renames))
+    throw new SandboxError('INVALID_OPTION', 'renames must be an array of { date, oldSymbol, newSymbol }');
+  return renames.map((r, i) => {
+    const where = `renames[${i}]`;
+    if (typeof r !== 'object' || r === null)
+      throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
+    const { date, oldSymbol, newSymbol, companyName } = r as Record<string, unknown>;
+    for (const [name, value] of [
+      ['oldSymbol', oldSymbol],
+      ['newSymbol', newSymbol],
+    ] as const) {
+      if (typeof value !== 'string' || value.trim() === '')
+        throw new SandboxError('INVALID_OPTION', `${where}.${name} must be a non-empty string`);
+    }
+    const from = (oldSymbol as string).trim().toUpperCase();
+    const to = (newSymbol as string).trim().toUpperCase();
+    if (from === to)
+      throw new SandboxError('INVALID_OPTION', `${where}: oldSymbol and newSymbol are both ${from}`);
+    if (typeof date !== 'string')
+      throw new SandboxError('INVALID_OPTION', `${where}.date must be YYYY-MM-DD`);
+    try {
+      dayNumber(date, `${where}.date`);
+    } catch (error) {
+      throw new SandboxError('INVALID_OPTION', (error as Error).message, { cause: error });
+    }
+    if (companyName !== undefined && companyName !== null && typeof companyName !== 'string')
+      throw new SandboxError('INVALID_OPTION', `${where}.companyName must be a string or null`);
+    return { date, oldSymbol: from, newSymbol: to, companyName: companyName ?? null };
+  });
+}
+
 /** A synthetic market: seed (default 1), universe size (default 2,000), clock (default real time) and splits. */
 export interface SyntheticMarketOptions {
   seed?: number | undefined;
@@ -65,6 +118,8 @@ export interface SyntheticMarketOptions {
   badPrints?: BadPrintSpec[] | undefined;
   /** Sessions never served (default none). */
   halts?: HaltSpec[] | undefined;
+  /** Renames listed by `/stable/symbol-change` (default none). */
+  renames?: RenameSpec[] | undefined;
 }
 
 interface Series {
@@ -181,6 +236,7 @@ export class SyntheticMarket {
   private badPrintList: BadPrintSpec[];
   /** `SYMBOL|day number` of each halted session. */
   private haltSet = new Set<string>();
+  private renameList: RenameSpec[];
 
   constructor(options: SyntheticMarketOptions = {}) {
     const seed = options.seed ?? 1;
@@ -196,6 +252,7 @@ export class SyntheticMarket {
     this.splitList = validateSplits(options.splits ?? []);
     this.badPrintList = validateBadPrints(options.badPrints ?? []);
     this.setHalts(options.halts ?? []);
+    this.renameList = validateRenames(options.renames ?? []);
     this.universe = generateUniverse(seed, size);
     const addSeries = (symbol: string, hasDcf: boolean) => {
       const h = symbolHash(seed, symbol);
@@ -282,6 +339,46 @@ export class SyntheticMarket {
   setHalts(halts: HaltSpec[]): void {
     const list = validateHalts(halts);
     this.haltSet = new Set(list.map((h) => `${h.symbol}|${dayNumber(h.date)}`));
+  }
+
+  /** The renames `/stable/symbol-change` can list (whatever the clock), in the order given. */
+  renames(): RenameSpec[] {
+    return this.renameList.map((r) => ({ ...r }));
+  }
+
+  setRenames(renames: RenameSpec[]): void {
+    this.renameList = validateRenames(renames);
+  }
+
+  /**
+   * `/stable/symbol-change` as the sandbox serves it: the renames whose date the clock's New York date has
+   * reached, newest first (then by old symbol), at most `limit`.
+   */
+  symbolChanges(limit?: number): FmpSymbolChange[] {
+    const today = newYorkDate(this.clock());
+    const names = new Map(this.universe.tickers.map((t) => [t.fmpSymbol, t.companyName]));
+    const rows = this.renameList
+      .filter((r) => r.date <= today)
+      .map(
+        (r): FmpSymbolChange => ({
+          date: r.date,
+          companyName: r.companyName ?? names.get(r.newSymbol) ?? names.get(r.oldSymbol) ?? null,
+          oldSymbol: r.oldSymbol,
+          newSymbol: r.newSymbol,
+        }),
+      )
+      .sort((a, b) =>
+        a.date !== b.date
+          ? a.date < b.date
+            ? 1
+            : -1
+          : a.oldSymbol < b.oldSymbol
+            ? -1
+            : a.oldSymbol > b.oldSymbol
+              ? 1
+              : 0,
+      );
+    return limit === undefined ? rows : rows.slice(0, limit);
   }
 
   /** The bad prints' factor for `symbol` on day `d` (1 when its bar is served right). */

@@ -64,6 +64,12 @@ function rangesCell(t: TickerAudit): string {
   return [...shown, ...(more > 0 ? [`+${more} more`] : [])].join(', ') || '-';
 }
 
+/** `XIFR (was NEP until 2025-02-03)`: a renamed ticker is one company, its earlier symbols named once. */
+function tickerCell(t: TickerAudit): string {
+  if (!t.renamedFrom || t.renamedFrom.length === 0) return t.ticker;
+  return `${t.ticker} (was ${t.renamedFrom.map((r) => `${r.symbol} until ${r.until}`).join(', ')})`;
+}
+
 function staleCell(t: TickerAudit): string {
   if (!t.stale) return '';
   return t.sessionsSinceLastBar === null
@@ -87,7 +93,7 @@ function printAudit(cli: CliContext, audit: PriceAudit, everyTicker: boolean): v
       renderTable(
         ['ticker', 'missing', 'gaps', 'confirmed empty', 'last bar', 'stale'],
         rows.map((t) => [
-          t.ticker,
+          tickerCell(t),
           count(t.missing),
           rangesCell(t),
           count(t.confirmedEmpty),

@@ -72,6 +72,7 @@ function pricesMetadata(run: PricesRun, mode: FetchMode): Record<string, unknown
     batches: run.writer.batches,
     invalidRowsDropped: run.tally.invalidRowsDropped,
     splitsDetected: run.splits,
+    ...(run.plan.symbolChanges ? { symbolChanges: run.plan.symbolChanges } : {}),
     ...(backfill
       ? { backfill: { chunks: run.plan.chunks.length, windowsSkipped: run.tally.windowsSkipped } }
       : {}),

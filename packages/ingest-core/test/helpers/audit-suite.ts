@@ -1,4 +1,4 @@
-import { recordEmptyTries } from '@smartstock/db';
+import { recordEmptyTries, replaceUniverse, writeSymbolChanges } from '@smartstock/db';
 import { seedHistories } from '@smartstock/testkit/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPriceHistory } from '../../src/audit.js';
@@ -105,6 +105,48 @@ export function defineAuditSuite(kind: BackendKind): void {
       await expect(audit(BEFORE_CLOSE, { historyStart: '2026-05-08' })).rejects.toThrow(
         'historyStart 2026-05-08 is after the last closed session (2026-05-07): nothing to audit; give an earlier date',
       );
+    });
+  });
+
+  describe(`the audit of a renamed ticker (${kind})`, () => {
+    /** NEP trades as XIFR from this session on (FMP's change date). */
+    const CHANGE = '2026-04-20';
+
+    it('audits a renamed pair as one company with no gap, from the old symbol first bar', async () => {
+      const t = await openTestDatabase(kind);
+      try {
+        await seedHistories(
+          t.db,
+          { NEP: SESSIONS.filter((d) => d < CHANGE), XIFR: SESSIONS.filter((d) => d >= CHANGE) },
+          { asOf: '2026-03-30' },
+        );
+        // The holdings listed XIFR instead of NEP after the rename: NEP stays in tickers, inactive.
+        await replaceUniverse(
+          t.db,
+          [{ ticker: 'XIFR', name: null, sector: null, exchange: null, weight: null }],
+          {
+            asOf: '2026-05-08',
+          },
+        );
+        await writeSymbolChanges(t.db, [
+          { oldSymbol: 'NEP', newSymbol: 'XIFR', date: CHANGE, companyName: 'XPLR Infrastructure, LP' },
+        ]);
+        const result = await auditPriceHistory({ db: t.db, clock: () => FIXED_NOW });
+        expect(result).toMatchObject({ from: '2026-03-30', to: '2026-05-08', unexplained: false });
+        expect(result.tickers).toEqual([
+          expect.objectContaining({
+            ticker: 'XIFR',
+            renamedFrom: [{ symbol: 'NEP', until: CHANGE }],
+            expected: SESSIONS.length,
+            stored: SESSIONS.length,
+            missing: 0,
+            gaps: [],
+            firstBar: '2026-03-30',
+          }),
+        ]);
+      } finally {
+        await t.dispose();
+      }
     });
   });
 }

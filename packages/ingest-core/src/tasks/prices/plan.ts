@@ -1,6 +1,7 @@
 import { getCompletedWindows } from '@smartstock/db';
 import { type Chunk, chunkWindow, isChunkComplete } from '../chunks.js';
 import type { TaskContext } from '../context.js';
+import { followRenames, type SymbolChangesOutcome } from './renames.js';
 import type { PricesTaskOptions } from './run.js';
 import { readStoredCloses, type StoredCloses } from './splits.js';
 
@@ -18,6 +19,8 @@ export interface PricesPlan {
   /** The window's last closed session: no window is marked complete past it. */
   lastClosed: string | null;
   concurrency: number;
+  /** The night's read of FMP's renames (null: no ticker, so no FMP call at all). */
+  symbolChanges: SymbolChangesOutcome | null;
 }
 
 /**
@@ -30,17 +33,22 @@ export function pricesConcurrency(options: PricesTaskOptions): number {
   return options.backfill ? Math.min(options.concurrency, BACKFILL_MAX_CONCURRENCY) : options.concurrency;
 }
 
-/** Reads what the plan needs from the database (stored closes, then completed windows) and chunks the window. */
+/**
+ * Reads what the plan needs from the database (stored closes, then completed windows), chunks the window, and
+ * follows the night's renames (one call to FMP, never failing the task; see renames.ts).
+ */
 export async function planPrices(ctx: TaskContext, options: PricesTaskOptions): Promise<PricesPlan> {
   const { window } = options;
   const stored = await readStoredCloses(ctx, options);
   const completed = await readCompletedWindows(ctx, options);
+  const symbolChanges = options.tickers.length > 0 ? await followRenames(ctx) : null;
   return {
     chunks: options.backfill ? chunkWindow(window.from, window.to) : [{ from: window.from, to: window.to }],
     completed,
     stored,
     lastClosed: window.closedSessions.at(-1) ?? null,
     concurrency: pricesConcurrency(options),
+    symbolChanges,
   };
 }
 

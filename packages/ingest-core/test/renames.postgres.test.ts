@@ -1,0 +1,3 @@
+import { defineRenamesSuite } from './helpers/renames-suite.js';
+
+defineRenamesSuite('postgres');
