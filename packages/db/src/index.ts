@@ -27,6 +27,7 @@ export type {
   Ticker,
   UniverseMembership,
 } from './generated/prisma/client.js';
+export { type HistoryStart, readHistoryStarts, recordHistoryStarts } from './history-starts.js';
 export type { Logger } from './logger.js';
 export {
   type MembershipChange,
