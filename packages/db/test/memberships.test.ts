@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DatabaseError, membersOn, migrate, readMemberships, recordMembership } from '../src/index.js';
+import {
+  DatabaseError,
+  membersOn,
+  migrate,
+  readHistoryStarts,
+  readMemberships,
+  recordHistoryStarts,
+  recordMembership,
+  replaceUniverse,
+  writePrices,
+} from '../src/index.js';
 import { testBackends } from './helpers/backends.js';
 
 describe.each(testBackends())('universe memberships on $name', (backend) => {
@@ -82,5 +92,73 @@ describe.each(testBackends())('universe memberships on $name', (backend) => {
     await expect(recordMembership(db, { fund: 'IWM', tickers: ['AAA'], on: '2026-03-04' })).rejects.toThrow(
       /last recorded on 2026-03-05/,
     );
+  });
+});
+
+describe.each(testBackends())('history starts on $name', (backend) => {
+  it('reads each active ticker first stored bar, known history start and membership, and records starts set-based', async () => {
+    const { db } = await backend.fresh();
+    await migrate(db);
+    await replaceUniverse(
+      db,
+      ['AAA', 'BBB', 'CCC'].map((ticker) => ({
+        ticker,
+        name: null,
+        sector: null,
+        exchange: null,
+        weight: null,
+      })),
+      { asOf: '2026-03-02' },
+    );
+    await recordMembership(db, { fund: 'IWM', tickers: ['AAA', 'BBB'], on: '2026-03-02' });
+    await recordMembership(db, { fund: 'IWM', tickers: ['AAA', 'BBB', 'CCC'], on: '2026-03-05' });
+    await writePrices(db, [
+      {
+        ticker: 'AAA',
+        date: '2026-03-03',
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+        vwap: null,
+        change: null,
+        changePercent: null,
+        source: 'fmp',
+      },
+      {
+        ticker: 'AAA',
+        date: '2026-03-02',
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+        vwap: null,
+        change: null,
+        changePercent: null,
+        source: 'fmp',
+      },
+    ]);
+    expect(
+      await recordHistoryStarts(db, [
+        { ticker: 'AAA', historyStart: '2026-03-02' },
+        { ticker: 'ZZZ', historyStart: '2026-03-02' },
+      ]),
+    ).toBe(1);
+    expect(await readHistoryStarts(db, { fund: 'IWM' })).toEqual([
+      {
+        ticker: 'AAA',
+        firstBar: '2026-03-02',
+        historyStart: '2026-03-02',
+        joinedOn: '2026-03-02',
+        founding: true,
+      },
+      { ticker: 'BBB', firstBar: null, historyStart: null, joinedOn: '2026-03-02', founding: true },
+      { ticker: 'CCC', firstBar: null, historyStart: null, joinedOn: '2026-03-05', founding: false },
+    ]);
+    expect(await readHistoryStarts(db, { tickers: ['CCC'] })).toEqual([
+      { ticker: 'CCC', firstBar: null, historyStart: null, joinedOn: null, founding: false },
+    ]);
   });
 });
