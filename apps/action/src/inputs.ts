@@ -32,6 +32,8 @@ export interface ActionInputs {
   fund: Fund | undefined;
   /** Most FMP requests of the repair (repair_price_gaps); undefined: 10% of the active tickers. */
   repairMaxRequests: number | undefined;
+  /** How far back the repair backfills a ticker that joins the universe; undefined: 5 years back. */
+  historyFrom: string | undefined;
   strict: boolean;
   fmpBaseUrl: string;
   dataDir: string;
@@ -106,6 +108,7 @@ const schema = z.object({
   strict: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
   repair: z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], { error: 'must be true or false' }),
   'repair-max-requests': optional(wholeText.pipe(SYNC_SETTING.repairMaxRequests)),
+  'history-from': optional(SYNC_SETTING.historyFrom),
   'fmp-base-url': URL_SETTING.fmpBaseUrl,
   'data-dir': z.string().min(1),
   'notify-urls': z.string().transform((value, ctx) => {
@@ -176,6 +179,7 @@ export function parseInputs(raw: Record<string, string>, workspace: string): Act
     minTickers: v['min-tickers'] as number | undefined,
     fund: v.fund as Fund | undefined,
     repairMaxRequests: v['repair-max-requests'] as number | undefined,
+    historyFrom: v['history-from'] as string | undefined,
     strict: /^true$/i.test(v.strict),
     fmpBaseUrl: v['fmp-base-url'],
     dataDir: path.resolve(workspace, v['data-dir']),
@@ -242,6 +246,7 @@ export function runOptionsOf(
   | 'minTickers'
   | 'fund'
   | 'repairMaxRequests'
+  | 'historyFrom'
 > {
   return {
     tasks: inputs.tasks,
@@ -253,5 +258,6 @@ export function runOptionsOf(
     ...(inputs.minTickers !== undefined ? { minTickers: inputs.minTickers } : {}),
     ...(inputs.fund !== undefined ? { fund: inputs.fund } : {}),
     ...(inputs.repairMaxRequests !== undefined ? { repairMaxRequests: inputs.repairMaxRequests } : {}),
+    ...(inputs.historyFrom !== undefined ? { historyFrom: inputs.historyFrom } : {}),
   };
 }

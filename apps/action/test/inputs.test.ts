@@ -32,6 +32,7 @@ describe('inputs', () => {
         'check_data_quality',
       ],
       repairMaxRequests: undefined,
+      historyFrom: undefined,
       requestsPerMinute: 300,
       failureThreshold: 0.05,
       strict: false,
@@ -264,6 +265,11 @@ describe('the Action and the CLI, given the same settings', () => {
       name: 'a repair of at most 25 requests',
       inputs: { 'repair-max-requests': '25' },
       flags: { 'repair-max-requests': '25' },
+    },
+    {
+      name: 'new members backfilled to 2020-01-02',
+      inputs: { 'history-from': '2020-01-02' },
+      flags: { 'history-from': '2020-01-02' },
     },
   ];
   for (const c of runCases) {

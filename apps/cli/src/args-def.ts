@@ -132,6 +132,14 @@ const repairMaxRequestsArg = {
   valueHint: 'n',
 } as const;
 
+/** How far back the repair backfills a ticker that joined the universe. */
+const historyFromArg = {
+  type: 'string',
+  description:
+    'Backfill a ticker that joins the universe back to this date, within the repair cap (env SMARTSTOCK_HISTORY_FROM; default 5 years before today, New York)',
+  valueHint: 'YYYY-MM-DD',
+} as const;
+
 export const syncArgs = {
   ...runArgs,
   ...fmpArgs,
@@ -147,6 +155,7 @@ export const syncArgs = {
       'Repair price gaps after the prices (repair_price_gaps; on by default in a run of the default tasks, --no-repair turns it off)',
   },
   'repair-max-requests': repairMaxRequestsArg,
+  'history-from': historyFromArg,
   'tickers-source': {
     type: 'string',
     description: 'iShares holdings CSV or plain list: a path or an http(s) URL',
@@ -173,6 +182,7 @@ export const repairArgs = {
     valueHint: 'A,B,C',
   },
   'repair-max-requests': repairMaxRequestsArg,
+  'history-from': historyFromArg,
   concurrency: {
     type: 'string',
     description: 'Parallel history calls (default 50, at most 10)',

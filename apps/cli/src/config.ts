@@ -103,6 +103,7 @@ const runSetting = {
   failureThreshold: decimal.pipe(SYNC_SETTING.failureThreshold),
   minTickers: wholeNumber.pipe(SYNC_SETTING.minTickers),
   repairMaxRequests: wholeNumber.pipe(SYNC_SETTING.repairMaxRequests),
+  historyFrom: SYNC_SETTING.historyFrom,
   fund: z
     .string()
     .transform((s) => s.toUpperCase())
@@ -304,6 +305,7 @@ export interface RunFlags {
   fund?: unknown;
   repair?: unknown;
   'repair-max-requests'?: unknown;
+  'history-from'?: unknown;
 }
 
 /** What the CLI passes to ingest-core's runDailySync (its SyncOptions, minus runId and secrets). */
@@ -325,6 +327,8 @@ export interface RunSettings {
   /** `--repair` / `--no-repair`: add the repair to the tasks, or leave it out of the default ones. */
   repair?: boolean;
   repairMaxRequests?: number;
+  /** `--history-from` / SMARTSTOCK_HISTORY_FROM: how far back the repair backfills a new member. */
+  historyFrom?: string;
 }
 
 /**
@@ -410,6 +414,14 @@ export function resolveRunSettings(
       runSetting.repairMaxRequests,
       repairMax,
       'a whole number of requests >= 1, e.g. 200',
+    );
+  }
+  const historyFrom = pick(ctx, 'history-from', flags['history-from'], 'SMARTSTOCK_HISTORY_FROM');
+  if (historyFrom) {
+    settings.historyFrom = check(
+      runSetting.historyFrom,
+      historyFrom,
+      'a date in YYYY-MM-DD form, e.g. 2021-01-04',
     );
   }
   return settings;

@@ -144,6 +144,17 @@ describe('validation', () => {
     expect(resolveRunSettings(ctx(), { tasks: 'repair' }, all).tasks).toEqual([repair]);
   });
 
+  it('reads the new members backfill depth from --history-from or SMARTSTOCK_HISTORY_FROM, the flag first', () => {
+    expect(resolveRunSettings(ctx(), { 'history-from': '2020-01-02' }, []).historyFrom).toBe('2020-01-02');
+    const env = ctx({ SMARTSTOCK_HISTORY_FROM: '2019-01-02' });
+    expect(resolveRunSettings(env, {}, []).historyFrom).toBe('2019-01-02');
+    expect(resolveRunSettings(env, { 'history-from': '2020-01-02' }, []).historyFrom).toBe('2020-01-02');
+    expect(resolveRunSettings(ctx(), {}, []).historyFrom).toBeUndefined();
+    expect(() => resolveRunSettings(ctx(), { 'history-from': '2020-13-01' }, [])).toThrow(
+      '--history-from must be a date in YYYY-MM-DD form, e.g. 2021-01-04 (got "2020-13-01")',
+    );
+  });
+
   it('reads the repair cap from --repair-max-requests or SMARTSTOCK_REPAIR_MAX_REQUESTS, the flag first', () => {
     expect(resolveRunSettings(ctx(), { 'repair-max-requests': '25' }, []).repairMaxRequests).toBe(25);
     const env = ctx({ SMARTSTOCK_REPAIR_MAX_REQUESTS: '40' });

@@ -25,8 +25,17 @@ export type {
   SyncLog,
   SyncState,
   Ticker,
+  UniverseMembership,
 } from './generated/prisma/client.js';
+export { type HistoryStart, readHistoryStarts, recordHistoryStarts } from './history-starts.js';
 export type { Logger } from './logger.js';
+export {
+  type MembershipChange,
+  type MembershipInterval,
+  membersOn,
+  readMemberships,
+  recordMembership,
+} from './memberships.js';
 export { type MigrateOptions, migrate } from './migrate.js';
 export {
   checkDataQuality,

@@ -36,6 +36,7 @@ describe.each(testBackends())('migrate on $name', (backend) => {
       'sync_logs',
       'sync_state',
       'tickers',
+      'universe_memberships',
     ]);
     const rows = await db.query<Record<string, unknown>>(
       `SELECT * FROM "_prisma_migrations" ORDER BY migration_name`,

@@ -19,6 +19,7 @@ describe('the schema.prisma reader', () => {
       'sync_logs',
       'sync_state',
       'tickers',
+      'universe_memberships',
     ]);
     const syncLogs = expected.find((t) => t.table === 'sync_logs')!;
     expect(syncLogs.primaryKey).toEqual(['id']);

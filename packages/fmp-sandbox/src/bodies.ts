@@ -8,6 +8,8 @@ export const FMP_MESSAGES = {
     'Limit Reach . Please upgrade your plan or visit our documentation for more details at https://site.financialmodelingprep.com/',
   restricted:
     'Restricted Endpoint: This endpoint is not available under your current subscription please visit our subscription page to upgrade your plan.',
+  historyDepth:
+    'Restricted Data: historical data before this date is not available under your current subscription please visit our subscription page to upgrade your plan.',
   legacy:
     'Legacy Endpoint : Due to Legacy endpoints being no longer supported - This endpoint is only available for legacy users who have valid subscriptions prior August 31, 2025. Please visit our subscription page to upgrade your plan or contact us at https://site.financialmodelingprep.com/developer/docs/pricing',
 } as const;

@@ -87,6 +87,11 @@ export interface SandboxCoreOptions {
    * `symbol-change`, so the sandbox does not tie it to a plan.
    */
   outsidePlan?: string[] | undefined;
+  /**
+   * Years of daily history the key's plan reaches back from the market's today (FMP's Starter: 5): a `/full`
+   * request whose `from` is earlier answers 402, as FMP does. Default null: no limit.
+   */
+  historyDepthYears?: number | null | undefined;
   /** Wall clock in ms for the rate window and the request log (test seam; default Date.now). */
   wallClock?: (() => number) | undefined;
 }
@@ -108,6 +113,8 @@ export interface SandboxPatch {
   burst429?: number | undefined;
   renames?: RenameSpec[] | undefined;
   outsidePlan?: string[] | undefined;
+  /** Years of history the plan reaches back; null lifts the limit. */
+  historyDepthYears?: number | null | undefined;
 }
 
 /** A request as SandboxCore sees it, whatever carried it (the HTTP server or msw). */
@@ -168,6 +175,7 @@ export interface SandboxState {
   maxRowsPerCall: number;
   renames: RenameSpec[];
   outsidePlan: string[];
+  historyDepthYears: number | null;
 }
 
 const ENDPOINTS: Record<string, string> = {
@@ -287,6 +295,7 @@ export class SandboxCore {
   private revokeRemaining: number | null;
   private maxRowsPerCall: number;
   private outsidePlan: string[];
+  private historyDepthYears: number | null;
   private admitted: number[] = [];
   private admittedHead = 0;
   private attempts = new Map<string, number>();
@@ -320,6 +329,10 @@ export class SandboxCore {
       options.revokeKeyAfter == null ? null : intOption('revokeKeyAfter', options.revokeKeyAfter, 0);
     this.maxRowsPerCall = intOption('maxRowsPerCall', options.maxRowsPerCall ?? 5000, 1);
     this.outsidePlan = outsidePlanOption(options.outsidePlan ?? []);
+    this.historyDepthYears =
+      options.historyDepthYears == null
+        ? null
+        : intOption('historyDepthYears', options.historyDepthYears, 1, 100);
   }
 
   /** Changes the running sandbox; every field is validated before any is applied. */
@@ -341,6 +354,7 @@ export class SandboxCore {
       'burst429',
       'renames',
       'outsidePlan',
+      'historyDepthYears',
     ]);
     for (const key of Object.keys(patch)) {
       if (!known.has(key))
@@ -365,6 +379,12 @@ export class SandboxCore {
     const halts = patch.halts !== undefined ? validateHalts(patch.halts) : undefined;
     const renames = patch.renames !== undefined ? validateRenames(patch.renames) : undefined;
     const outsidePlan = patch.outsidePlan !== undefined ? outsidePlanOption(patch.outsidePlan) : undefined;
+    const depth =
+      patch.historyDepthYears === undefined
+        ? undefined
+        : patch.historyDepthYears === null
+          ? null
+          : intOption('historyDepthYears', patch.historyDepthYears, 1, 100);
     const burst = patch.burst429 !== undefined ? intOption('burst429', patch.burst429, 1, 10_000) : undefined;
     if (patch.countRejected !== undefined && typeof patch.countRejected !== 'boolean') {
       throw new SandboxError('INVALID_OPTION', 'countRejected must be a boolean');
@@ -381,6 +401,7 @@ export class SandboxCore {
     if (halts) this.market.setHalts(halts);
     if (renames) this.market.setRenames(renames);
     if (outsidePlan) this.outsidePlan = outsidePlan;
+    if (depth !== undefined) this.historyDepthYears = depth;
     if (burst !== undefined) this.burst429 = burst;
     if (patch.countRejected !== undefined) this.countRejected = patch.countRejected;
   }
@@ -403,6 +424,7 @@ export class SandboxCore {
       maxRowsPerCall: this.maxRowsPerCall,
       renames: this.market.renames(),
       outsidePlan: [...this.outsidePlan],
+      historyDepthYears: this.historyDepthYears,
     };
   }
 
@@ -544,6 +566,16 @@ export class SandboxCore {
     return { fault: pickFault(this.faultRates, unit(h)), h };
   }
 
+  /** The earliest date the plan's history reaches (market today minus historyDepthYears), or null. */
+  private earliestHistoryDate(): string | null {
+    if (this.historyDepthYears === null) return null;
+    const today = newYorkDate(this.market.now());
+    const year = Number(today.slice(0, 4)) - this.historyDepthYears;
+    // 29 February of a year that has none: the 28th.
+    const candidate = `${String(year).padStart(4, '0')}${today.slice(4)}`;
+    return isValidIsoDate(candidate) ? candidate : `${String(year).padStart(4, '0')}-02-28`;
+  }
+
   private produce(endpoint: string, query: URLSearchParams): Payload {
     const bad = (message: string): Payload => ({
       kind: 'error',
@@ -562,6 +594,10 @@ export class SandboxCore {
         // Without a range FMP serves about five years up to today.
         to ??= newYorkDate(this.market.now());
         from ??= isoFromDay(dayNumber(to) - 1826);
+        const earliest = this.earliestHistoryDate();
+        if (earliest !== null && from < earliest) {
+          return { kind: 'error', status: 402, body: { 'Error Message': FMP_MESSAGES.historyDepth } };
+        }
         const rows = symbol.includes(',') ? [] : this.market.bars(symbol, from, to);
         return { kind: 'json', value: rows.slice(0, this.maxRowsPerCall) };
       }

@@ -23,6 +23,7 @@ export { IngestError, type IngestErrorCode, isIngestError } from './errors.js';
 export { type Logger, noopLogger } from './logger.js';
 export {
   DEFAULTS as SYNC_DEFAULTS,
+  defaultHistoryFrom,
   PRICES_MODES,
   type PricesMode,
   SYNC_SETTING,

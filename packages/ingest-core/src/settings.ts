@@ -24,7 +24,19 @@ export const DEFAULTS = Object.freeze({
   fund: 'IWM' as Fund,
   /** The default fund's floor; another fund's is ISHARES_FUNDS[fund].minTickers (`minTickersOf`). */
   minTickers: ISHARES_FUNDS.IWM.minTickers,
+  /** Years of history a new member is backfilled to when `historyFrom` is not set (FMP Starter's depth). */
+  historyYears: 5,
 });
+
+/**
+ * The default `historyFrom` of a run on New York date `runDate`: DEFAULTS.historyYears years before it, the
+ * same month and day (28 February for a 29th in a year without one).
+ */
+export function defaultHistoryFrom(runDate: string, years: number = DEFAULTS.historyYears): string {
+  const year = String(Number(runDate.slice(0, 4)) - years).padStart(4, '0');
+  const candidate = `${year}${runDate.slice(4)}`;
+  return isValidIsoDate(candidate) ? candidate : `${year}-02-28`;
+}
 
 /** The fewest tickers a universe may have: the explicit setting, else the fund's own floor. */
 export function minTickersOf(settings: { fund?: Fund | undefined; minTickers?: number | undefined }): number {
@@ -78,6 +90,11 @@ export const SYNC_SETTING = {
   repair: z.boolean({ error: 'must be true or false' }),
   /** Most FMP requests of one night's repair (default 10% of the active tickers, at least 1). */
   repairMaxRequests: whole(1, 1_000_000),
+  /**
+   * How far back a ticker that joins the universe is backfilled by the repair (default DEFAULTS.historyYears
+   * years before the run's New York date).
+   */
+  historyFrom: isoDate,
 } as const;
 
 /** The run settings `runDailySync` takes, every one optional (the defaults above fill in). */
@@ -95,6 +112,7 @@ export const syncRunSettingsSchema = z.object({
   fund: SYNC_SETTING.fund.optional(),
   repair: SYNC_SETTING.repair.optional(),
   repairMaxRequests: SYNC_SETTING.repairMaxRequests.optional(),
+  historyFrom: SYNC_SETTING.historyFrom.optional(),
 });
 
 /**

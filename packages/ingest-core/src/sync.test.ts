@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IngestError } from './errors.js';
+import { defaultHistoryFrom } from './settings.js';
 import { planSync } from './sync.js';
 
 const now = new Date('2026-05-08T22:00:00Z');
@@ -69,6 +70,16 @@ describe('planSync', () => {
     expect(refusal({ repairMaxRequests: 0 })).toMatch(
       /invalid repairMaxRequests 0: must be a whole number >= 1/,
     );
+  });
+
+  it('backfills new members to 5 years before the run date by default, or to historyFrom', () => {
+    expect(planSync({}, now).historyFrom).toBe('2021-05-08');
+    expect(planSync({ historyFrom: '2015-01-02' }, now).historyFrom).toBe('2015-01-02');
+    expect(refusal({ historyFrom: '2015-13-01' })).toMatch(/invalid historyFrom "2015-13-01"/);
+    expect(refusal({ historyFrom: '2999-01-01' })).toMatch(
+      /invalid historyFrom 2999-01-01: it is after today/,
+    );
+    expect(defaultHistoryFrom('2028-02-29')).toBe('2023-02-28');
   });
 
   it('drops the universe task for an explicit ticker list and normalises the tickers', () => {

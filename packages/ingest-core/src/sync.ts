@@ -7,7 +7,14 @@ import { IngestError } from './errors.js';
 import { createFailedLogWriter, FAILED_LOG_FILE, scrub } from './failed-log.js';
 import { type Logger, noopLogger, withFields } from './logger.js';
 import { createRunId } from './run-id.js';
-import { DEFAULTS, EARLIEST_DATE, minTickersOf, type PricesMode, settingsProblem } from './settings.js';
+import {
+  DEFAULTS,
+  defaultHistoryFrom,
+  EARLIEST_DATE,
+  minTickersOf,
+  type PricesMode,
+  settingsProblem,
+} from './settings.js';
 import {
   type QualitySummary,
   resolveTaskName,
@@ -75,6 +82,11 @@ export interface SyncOptions {
   repair?: boolean | undefined;
   /** Most FMP requests of the repair (default 10% of the active tickers, at least 1). */
   repairMaxRequests?: number | undefined;
+  /**
+   * How far back the repair backfills a ticker whose stored history starts later (a new member), within the
+   * same request cap (default 5 years before the run's New York date).
+   */
+  historyFrom?: string | undefined;
   /** Universe source: a path or an http(s) URL. */
   tickersSource?: string | undefined;
   /** Explicit tickers for this run's prices and DCF tasks; the universe task, table and file stay untouched. */
@@ -147,6 +159,7 @@ function invalid(message: string): IngestError {
 interface Plan {
   tasks: TaskName[];
   repairMaxRequests: number | undefined;
+  historyFrom: string;
   tickers: string[] | null;
   window: SyncWindow;
   backfill: boolean;
@@ -202,6 +215,9 @@ export function planSync(options: SyncOptions, now: Date): Plan {
     }
   }
   const today = newYorkDate(now);
+  if (options.historyFrom !== undefined && options.historyFrom > today) {
+    throw invalid(`invalid historyFrom ${options.historyFrom}: it is after today (${today}, New York)`);
+  }
   let window: SyncWindow;
   let backfill = false;
   if (options.from !== undefined || options.to !== undefined) {
@@ -230,6 +246,7 @@ export function planSync(options: SyncOptions, now: Date): Plan {
   return {
     tasks,
     repairMaxRequests: options.repairMaxRequests,
+    historyFrom: options.historyFrom ?? defaultHistoryFrom(today),
     tickers,
     window,
     backfill,
@@ -356,6 +373,8 @@ export async function runDailySync(deps: SyncDeps, options: SyncOptions = {}): P
           result = await runRepairTask(ctx, {
             ...(plan.tickers !== null ? { tickers: plan.tickers } : {}),
             maxRequests: plan.repairMaxRequests,
+            historyFrom: plan.historyFrom,
+            fund: plan.fund,
             concurrency: plan.concurrency,
             failureThreshold: plan.failureThreshold,
             ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),

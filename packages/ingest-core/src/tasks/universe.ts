@@ -1,6 +1,6 @@
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getActiveTickers, replaceUniverse } from '@smartstock/db';
+import { getActiveTickers, recordMembership, replaceUniverse } from '@smartstock/db';
 import { fetchFile } from '@smartstock/fmp-client';
 import { newYorkDate } from '../calendar.js';
 import { IngestError, isIngestError } from '../errors.js';
@@ -122,7 +122,9 @@ export async function loadUniverse(
 
 /**
  * `get_russell_2000_list`: reads the holdings (or a plain list), cleans and validates it, then replaces the
- * tickers table and the clean list file. A refused or unreadable source changes nothing.
+ * tickers table and the clean list file, and records the fund's membership on the run's New York date
+ * (universe_memberships: who joined, who left; metadata `joined`, `left`). A refused or unreadable source
+ * changes nothing.
  */
 export async function runUniverseTask(
   ctx: TaskContext,
@@ -167,6 +169,12 @@ export async function runUniverseTask(
     }
     const asOf = newYorkDate(ctx.clock());
     const result = await replaceUniverse(ctx.db, parsed.entries, { asOf });
+    // The universe as a history (universe_memberships): who joined and left the fund on the run's New York date.
+    const membership = await recordMembership(ctx.db, {
+      fund,
+      tickers: parsed.entries.map((e) => e.ticker),
+      on: asOf,
+    });
     await mkdir(ctx.dataDir, { recursive: true });
     await writeAtomically(
       join(ctx.dataDir, CLEAN_LIST_FILE),
@@ -175,6 +183,8 @@ export async function runUniverseTask(
     counts.added = result.added.length;
     counts.removed = result.removed.length;
     Object.assign(metadata, {
+      joined: membership.joined.length,
+      left: membership.left.length,
       added: result.added.length,
       removed: result.removed.length,
       total: result.total,

@@ -1,0 +1,3 @@
+import { defineMembersSuite } from './helpers/members-suite.js';
+
+defineMembersSuite('embedded');
