@@ -281,13 +281,21 @@ describe(`a simulated month of nightly syncs (${KIND})`, () => {
       expect(audit.tickers.some((x) => x.ticker === r.oldSymbol)).toBe(false);
     }
 
-    // The joiners: a bar for every session since they joined (the last session before the reconstitution night).
+    // The joiners: a bar for every session since they joined (the last session before the reconstitution night),
+    // and their history backfilled by the repair's cap to the default depth, 5 years before the nights that
+    // fetched it (June 28 and 29): every bar FMP has from 2020-06-29 on.
     const since = sessionsBetween('2025-06-27', '2025-07-03');
     for (const ticker of joiners) {
       const bars = await barsOf(t.db, ticker);
       expect(
         since.filter((s) => !bars.has(s)),
         `${ticker} joined on the reconstitution`,
+      ).toEqual([]);
+      const history = sandbox.market.bars(ticker, '2020-06-29', '2025-07-03').map((b) => b.date);
+      expect(history.length).toBeGreaterThan(1_000);
+      expect(
+        history.filter((d) => !bars.has(d)),
+        `${ticker}: its history to the default depth`,
       ).toEqual([]);
     }
 
