@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { SyncSummary } from '@smartstock/ingest-core';
+import { describeRepair, repairCountsOf, type SyncSummary } from '@smartstock/ingest-core';
 
 const ICON: Record<string, string> = { success: '✅', partial: '⚠️', failed: '❌' };
 
@@ -100,6 +100,10 @@ async function buildSummary(
     if (total > task.failures.length) {
       s.addRaw(`… and ${total - task.failures.length} more in \`failed_ingestion.log\`.`, true);
     }
+  }
+  for (const task of summary.tasks) {
+    const repair = task.taskName === 'repair_price_gaps' ? repairCountsOf(task.metadata) : null;
+    if (repair) s.addRaw(escapeHtml(describeRepair(repair)), true);
   }
   for (const task of summary.tasks) {
     const quality = task.quality;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase } from '@smartstock/db';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
-import { syncSummarySchema } from '@smartstock/ingest-core';
+import { describeRepair, repairCountsOf, syncSummarySchema } from '@smartstock/ingest-core';
 import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -198,6 +198,10 @@ if (adminUrl)
       ]) {
         expect(result.summary).toMatch(new RegExp(`<td>${task}</td><td>✅ success</td><td>\\d+</td>`));
       }
+      // The repair's sentence, from its metadata, as the CLI's run summary says it.
+      const repair = summary.tasks.find((t) => t.taskName === 'repair_price_gaps');
+      expect(repair, 'the nightly run repairs').toBeDefined();
+      expect(result.summary).toContain(describeRepair(repairCountsOf(repair!.metadata)!));
       // Each data check that found rows has a line of the job summary, with its count.
       const quality = summary.tasks[4]!.quality!;
       const found = quality.findings.filter((f) => f.count > 0);

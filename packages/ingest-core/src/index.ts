@@ -21,6 +21,7 @@ export {
 } from './calendar.js';
 export { IngestError, type IngestErrorCode, isIngestError } from './errors.js';
 export { type Logger, noopLogger } from './logger.js';
+export { describeRepair, type RepairCounts, repairCountsOf } from './repair-summary.js';
 export {
   DEFAULTS as SYNC_DEFAULTS,
   defaultHistoryFrom,

@@ -33,6 +33,12 @@ function daysFrom(from: string, to: string): string[] {
  */
 const NIGHTS = daysFrom('2025-06-02', '2025-07-05');
 const BACKFILL = { from: '2025-05-05', to: '2025-05-30' } as const;
+/**
+ * Members the reconstitution adds. 30 in the suite (a minute of CPU on a busy machine is the budget); the issue's
+ * full size, 250 joining 120, runs with SMARTSTOCK_MONTH_JOINERS=250 (their 5 years of history then take the
+ * repair's cap of 37 requests a night for the rest of the month).
+ */
+const JOINERS = Number(process.env.SMARTSTOCK_MONTH_JOINERS ?? '30');
 const SEED_NIGHT = '2025-06-01';
 const RECONSTITUTION_NIGHT = '2025-06-28';
 const LAST_NIGHT = NIGHTS.at(-1)!;
@@ -100,15 +106,15 @@ describe(`a simulated month of nightly syncs (${KIND})`, () => {
   let misprinted: string;
 
   beforeAll(async () => {
-    sandbox = await startTestSandbox({ tickers: 240, now: nightAt(SEED_NIGHT) });
+    sandbox = await startTestSandbox({ tickers: Math.max(240, 2.4 * JOINERS), now: nightAt(SEED_NIGHT) });
     const symbols = sandbox.market.fmpSymbols().filter((s) => /^[A-Z]{1,5}$/.test(s));
-    expect(symbols.length).toBeGreaterThanOrEqual(152);
+    expect(symbols.length).toBeGreaterThanOrEqual(122 + JOINERS);
     initial = symbols.slice(0, 120);
-    joiners = symbols.slice(120, 150);
+    joiners = symbols.slice(120, 120 + JOINERS);
     renames = RENAME_DATES.map((date, i) => ({
       date,
       oldSymbol: initial[10 + 40 * i]!,
-      newSymbol: symbols[150 + i]!,
+      newSymbol: symbols[120 + JOINERS + i]!,
     }));
     halted = initial[30]!;
     misprinted = initial[70]!;
@@ -158,7 +164,7 @@ describe(`a simulated month of nightly syncs (${KIND})`, () => {
     const renamesStored: Record<string, number> = {};
     const bigMoves: Record<string, string[]> = {};
     const findings: Record<string, number> = {};
-    let joined: unknown;
+    let joined: { added: unknown; first: unknown } | undefined;
 
     for (const night of NIGHTS) {
       if (faulty.has(night)) sandbox.update({ faults: { '5xx': 0.5 } });
@@ -177,7 +183,9 @@ describe(`a simulated month of nightly syncs (${KIND})`, () => {
       ]);
       const universeTask = task(summary, 'get_russell_2000_list');
       expect(universeTask.status, night).toBe('success');
-      if (night === RECONSTITUTION_NIGHT) joined = universeTask.metadata.addedTickers;
+      if (night === RECONSTITUTION_NIGHT) {
+        joined = { added: universeTask.metadata.added, first: universeTask.metadata.addedTickers };
+      }
 
       const prices = task(summary, 'ingest_market_data');
       const failures = prices.failures.map((f) => f.ticker);
@@ -211,8 +219,9 @@ describe(`a simulated month of nightly syncs (${KIND})`, () => {
       if (big !== undefined && big.count > 0) bigMoves[night] = big.examples;
     }
 
-    // The reconstitution: the holdings file's 30 new members joined that night.
-    expect(joined).toEqual([...joiners].sort());
+    // The reconstitution: the holdings file's new members joined that night.
+    // (The metadata names the first 50.)
+    expect(joined).toEqual({ added: joiners.length, first: [...joiners].sort().slice(0, 50) });
 
     // Failures: every failed ticker's sessions of that night's window are stored by the end (for a renamed
     // symbol, those before its rename): repair_price_gaps refills them (that night, itself under the faults, or

@@ -7,7 +7,9 @@ import { checkSharedBudget, type FmpClient } from '@smartstock/fmp-client';
 import {
   createRunMonitor,
   createSyncClient,
+  describeRepair,
   fundHoldingsUrl,
+  repairCountsOf,
   resolveUniverseSource,
   runDailySync,
   type SyncSummary,
@@ -35,7 +37,7 @@ import {
 import { type CliContext, openDatabase, shownPath } from '../context.js';
 import { formatSeconds } from '../duration.js';
 import { ConfigError, exitCodeForTasks } from '../errors.js';
-import { qualityLines, qualityOf, renderTable, repairLine, repairOf } from '../output.js';
+import { qualityLines, qualityOf, renderTable } from '../output.js';
 import { startBuiltInSandbox } from '../sandbox.js';
 import { databaseStatusSource, inRunOrder, serveStatus } from '../status-source.js';
 import type { TaskName } from '../tasks.js';
@@ -324,9 +326,9 @@ function report(cli: CliContext, summary: SyncSummary, options: ReportOptions): 
     );
     reporter.out('');
     for (const t of tasks) {
-      const r = t.taskName === 'repair_price_gaps' ? repairOf(t.metadata) : null;
+      const r = t.taskName === 'repair_price_gaps' ? repairCountsOf(t.metadata) : null;
       // A night with nothing to repair says nothing (its row in the table says it ran).
-      if (r !== null && r.tickersWithGaps > 0) reporter.prose(repairLine(r));
+      if (r !== null && r.tickersWithGaps > 0) reporter.prose(describeRepair(r));
     }
     for (const q of tasks.map((t) => qualityOf(t.metadata))) {
       if (q === null || q.total === 0) continue;
