@@ -1,6 +1,6 @@
 import { isSessionDay, nyseSessionClose } from './calendar.js';
 import { dayNumber, isoFromDay, newYorkDate } from './dates.js';
-import { SandboxError } from './errors.js';
+import { SandboxError, type SandboxErrorCode } from './errors.js';
 import { gaussian, mix, mixAll, unit } from './hash.js';
 import { renderHoldingsCsv } from './holdings.js';
 import { type GeneratedUniverse, generateUniverse, symbolHash, type UniverseTicker } from './universe.js';
@@ -80,6 +80,24 @@ export interface FmpSymbolChange {
   newSymbol: string;
 }
 
+/** A spec's `date`: a real calendar day YYYY-MM-DD, or a SandboxError of `code` naming the field. */
+function specDate(code: SandboxErrorCode, where: string, date: unknown): string {
+  if (typeof date !== 'string') throw new SandboxError(code, `${where}.date must be YYYY-MM-DD`);
+  try {
+    dayNumber(date, `${where}.date`);
+  } catch (error) {
+    throw new SandboxError(code, (error as Error).message, { cause: error });
+  }
+  return date;
+}
+
+/** A spec's symbol field: a non-empty string, upper-cased, or a SandboxError of `code` naming the field. */
+function specSymbol(code: SandboxErrorCode, field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new SandboxError(code, `${field} must be a non-empty string`);
+  return value.trim().toUpperCase();
+}
+
 /** Checks renames as `validateSplits` checks splits: `{ date, oldSymbol, newSymbol, companyName? }`, two symbols. */
 export function validateRenames(renames: unknown): RenameSpec[] {
   if (!Array.isArray(renames))
@@ -89,27 +107,14 @@ export function validateRenames(renames: unknown): RenameSpec[] {
     if (typeof r !== 'object' || r === null)
       throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
     const { date, oldSymbol, newSymbol, companyName } = r as Record<string, unknown>;
-    for (const [name, value] of [
-      ['oldSymbol', oldSymbol],
-      ['newSymbol', newSymbol],
-    ] as const) {
-      if (typeof value !== 'string' || value.trim() === '')
-        throw new SandboxError('INVALID_OPTION', `${where}.${name} must be a non-empty string`);
-    }
-    const from = (oldSymbol as string).trim().toUpperCase();
-    const to = (newSymbol as string).trim().toUpperCase();
+    const from = specSymbol('INVALID_OPTION', `${where}.oldSymbol`, oldSymbol);
+    const to = specSymbol('INVALID_OPTION', `${where}.newSymbol`, newSymbol);
     if (from === to)
       throw new SandboxError('INVALID_OPTION', `${where}: oldSymbol and newSymbol are both ${from}`);
-    if (typeof date !== 'string')
-      throw new SandboxError('INVALID_OPTION', `${where}.date must be YYYY-MM-DD`);
-    try {
-      dayNumber(date, `${where}.date`);
-    } catch (error) {
-      throw new SandboxError('INVALID_OPTION', (error as Error).message, { cause: error });
-    }
+    const day = specDate('INVALID_OPTION', where, date);
     if (companyName !== undefined && companyName !== null && typeof companyName !== 'string')
       throw new SandboxError('INVALID_OPTION', `${where}.companyName must be a string or null`);
-    return { date, oldSymbol: from, newSymbol: to, companyName: companyName ?? null };
+    return { date: day, oldSymbol: from, newSymbol: to, companyName: companyName ?? null };
   });
 }
 
@@ -157,22 +162,15 @@ export function validateSplits(splits: unknown): SplitSpec[] {
     if (typeof s !== 'object' || s === null)
       throw new SandboxError('INVALID_SPLIT', `${where} must be an object`);
     const { symbol, date, ratio } = s as Record<string, unknown>;
-    if (typeof symbol !== 'string' || symbol.trim() === '') {
-      throw new SandboxError('INVALID_SPLIT', `${where}.symbol must be a non-empty string`);
-    }
-    if (typeof date !== 'string') throw new SandboxError('INVALID_SPLIT', `${where}.date must be YYYY-MM-DD`);
-    try {
-      dayNumber(date, `${where}.date`);
-    } catch (error) {
-      throw new SandboxError('INVALID_SPLIT', (error as Error).message, { cause: error });
-    }
+    const sym = specSymbol('INVALID_SPLIT', `${where}.symbol`, symbol);
+    const day = specDate('INVALID_SPLIT', where, date);
     if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0) {
       throw new SandboxError(
         'INVALID_SPLIT',
         `${where}.ratio must be a positive number, got ${String(ratio)}`,
       );
     }
-    return { symbol: symbol.trim().toUpperCase(), date, ratio };
+    return { symbol: sym, date: day, ratio };
   });
 }
 
@@ -185,15 +183,8 @@ export function validateBadPrints(prints: unknown): BadPrintSpec[] {
     if (typeof p !== 'object' || p === null)
       throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
     const { symbol, date, factor, onward } = p as Record<string, unknown>;
-    if (typeof symbol !== 'string' || symbol.trim() === '')
-      throw new SandboxError('INVALID_OPTION', `${where}.symbol must be a non-empty string`);
-    if (typeof date !== 'string')
-      throw new SandboxError('INVALID_OPTION', `${where}.date must be YYYY-MM-DD`);
-    try {
-      dayNumber(date, `${where}.date`);
-    } catch (error) {
-      throw new SandboxError('INVALID_OPTION', (error as Error).message, { cause: error });
-    }
+    const sym = specSymbol('INVALID_OPTION', `${where}.symbol`, symbol);
+    const day = specDate('INVALID_OPTION', where, date);
     if (typeof factor !== 'number' || !Number.isFinite(factor) || factor <= 0 || factor === 1) {
       throw new SandboxError(
         'INVALID_OPTION',
@@ -205,7 +196,7 @@ export function validateBadPrints(prints: unknown): BadPrintSpec[] {
         'INVALID_OPTION',
         `${where}.onward must be true or false, got ${String(onward)}`,
       );
-    return { symbol: symbol.trim().toUpperCase(), date, factor, ...(onward ? { onward } : {}) };
+    return { symbol: sym, date: day, factor, ...(onward ? { onward } : {}) };
   });
 }
 
@@ -218,16 +209,9 @@ export function validateHalts(halts: unknown): HaltSpec[] {
     if (typeof p !== 'object' || p === null)
       throw new SandboxError('INVALID_OPTION', `${where} must be an object`);
     const { symbol, date } = p as Record<string, unknown>;
-    if (typeof symbol !== 'string' || symbol.trim() === '')
-      throw new SandboxError('INVALID_OPTION', `${where}.symbol must be a non-empty string`);
-    if (typeof date !== 'string')
-      throw new SandboxError('INVALID_OPTION', `${where}.date must be YYYY-MM-DD`);
-    try {
-      dayNumber(date, `${where}.date`);
-    } catch (error) {
-      throw new SandboxError('INVALID_OPTION', (error as Error).message, { cause: error });
-    }
-    return { symbol: symbol.trim().toUpperCase(), date };
+    const sym = specSymbol('INVALID_OPTION', `${where}.symbol`, symbol);
+    const day = specDate('INVALID_OPTION', where, date);
+    return { symbol: sym, date: day };
   });
 }
 
