@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, migrate, readPrices } from '../src/index.js';
 import { adminUrl, tempDir, testBackends } from './helpers/backends.js';
 import { bundle } from './helpers/bundle.js';
@@ -15,6 +15,13 @@ beforeAll(async () => {
   ]);
 });
 
+/** A data directory whose database is already initialised: these cases are about locks, not initdb. */
+function initialisedDataDir(): string {
+  const dataDir = tempDir();
+  cpSync(inject('pgliteTemplate'), join(dataDir, 'db'), { recursive: true });
+  return dataDir;
+}
+
 function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
@@ -22,7 +29,7 @@ function lastJson(stdout: string): Record<string, unknown> {
 
 describe('two processes on one embedded database', () => {
   it('refuses the second process at once, naming the holder pid, and corrupts nothing', async () => {
-    const dataDir = tempDir();
+    const dataDir = initialisedDataDir();
     const holder = runNode(child, ['hold', dataDir, '5000']);
     await holder.line((l) => l === '"READY"');
 
@@ -47,7 +54,7 @@ describe('two processes on one embedded database', () => {
   });
 
   it('clears the lock of a process killed with SIGKILL and opens the database cleanly', async () => {
-    const dataDir = tempDir();
+    const dataDir = initialisedDataDir();
     const holder = runNode(child, ['hold', dataDir, '2000']);
     await holder.line((l) => l === '"READY"');
     holder.process.kill('SIGKILL');

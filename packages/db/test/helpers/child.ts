@@ -1,5 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { afterAll } from 'vitest';
+// By path, not by package: @smartstock/testkit depends on this package.
+import { TEST_NODE_FLAGS } from '../../../../tooling/testkit/src/node-flags.js';
 
 const children = new Set<ChildProcessWithoutNullStreams>();
 afterAll(() => {
@@ -15,7 +17,9 @@ export interface Child {
 }
 
 export function runNode(script: string, args: string[]): Child {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TEST_NODE_FLAGS, script, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';
