@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDatabase } from '@smartstock/db';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import { seedEmbeddedDataDir } from '@smartstock/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from './helpers.js';
 
@@ -22,6 +23,8 @@ describe('alerts and pings (the built CLI, embedded database, loopback webhooks)
     assertBuilt();
     sandbox = await startSandbox({ tickers: 20, seed: 4 });
     dir = mkdtempSync(path.join(tmpdir(), 'smartstock-cli-alerts-'));
+    // The alerts of a night, not its first run: the embedded database starts migrated (testkit's template).
+    await seedEmbeddedDataDir(path.join(dir, 'data'));
     server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8').on('data', (c: string) => (body += c));

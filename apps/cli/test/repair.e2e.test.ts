@@ -22,7 +22,8 @@ describe.each(BACKENDS)('smartstock repair on the %s database', (name) => {
     sandbox = await startSandbox({ tickers: 30, seed: 5 });
     dir = mkdtempSync(path.join(tmpdir(), `smartstock-cli-repair-${name}-`));
     dataDir = path.join(dir, 'data');
-    backend = await createBackend(name, dataDir, 'repair');
+    // The repair of stored gaps, not a first run: the embedded database starts migrated.
+    backend = await createBackend(name, dataDir, 'repair', { start: 'migrated' });
     env = { ...backend.env, FMP_API_KEY: sandbox.apiKey, FMP_BASE_URL: sandbox.url };
   });
   afterAll(async () => {

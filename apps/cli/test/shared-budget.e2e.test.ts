@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import { seedEmbeddedDataDir } from '@smartstock/testkit';
 import { type RedisServer, startRedisServer } from '@smartstock/testkit/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,8 @@ describe('a shared FMP budget (the built CLI)', () => {
     redis = await startRedisServer({ password: PASSWORD });
     sandbox = await startSandbox({ tickers: 12, seed: 9 });
     dir = mkdtempSync(path.join(tmpdir(), 'smartstock-cli-budget-'));
+    // The budget, not a first run: the embedded database starts migrated (testkit's template).
+    await seedEmbeddedDataDir(path.join(dir, 'data'));
     const universe = await runCli(
       ['tickers', sandbox.holdingsUrl, '--data-dir', path.join(dir, 'data'), '--min-tickers', '10'],
       { cwd: dir, env: {} },

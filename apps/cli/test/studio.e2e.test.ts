@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import { seedEmbeddedDataDir } from '@smartstock/testkit';
 import { TEST_NODE_FLAGS } from '@smartstock/testkit/node-flags';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI, runCli } from './helpers.js';
@@ -59,6 +60,8 @@ describe('Prisma Studio on the embedded database (the built CLI, headless chromi
     browser = chromium();
     sandbox = await startSandbox({ tickers: 20, seed: 9 });
     dir = mkdtempSync(path.join(tmpdir(), 'smartstock-cli-studio-'));
+    // Studio on a database with rows, not a first run: the embedded database starts migrated (testkit's template).
+    await seedEmbeddedDataDir(path.join(dir, 'data'));
     const synced = await runCli(
       [
         'sync',

@@ -10,7 +10,15 @@ import './context.js';
  * does). The caller removes the directory.
  */
 export async function freshEmbeddedDataDir(prefix = 'smartstock-test-'): Promise<string> {
-  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  return seedEmbeddedDataDir(await mkdtemp(join(tmpdir(), prefix)));
+}
+
+/**
+ * Copies the run's migrated template to `<dataDir>/db`, for a data directory whose path the test chooses (a
+ * spawned CLI given `--data-dir`): the CLI then opens a migrated database instead of creating one. Returns
+ * `dataDir`.
+ */
+export async function seedEmbeddedDataDir(dataDir: string): Promise<string> {
   await cp(embeddedTemplate(), join(dataDir, 'db'), { recursive: true });
   return dataDir;
 }
