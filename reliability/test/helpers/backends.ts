@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, type Database, migrate } from '@smartstock/db';
-import { embeddedTemplate } from '@smartstock/testkit';
+import { seedEmbeddedDataDir } from '@smartstock/testkit';
 
 export type BackendName = 'embedded' | 'postgres';
 export const BACKENDS: readonly BackendName[] = ['embedded', 'postgres'];
@@ -95,12 +95,10 @@ export async function createBackend(name: BackendName, label: string): Promise<B
 
   if (name === 'embedded') {
     // Every case's database is a copy of the run's migrated template (@smartstock/testkit).
-    const template = embeddedTemplate();
     return {
       name,
       async fresh(tag = 'case') {
-        const dataDir = await caseDir(tag);
-        await cp(template, join(dataDir, 'db'), { recursive: true });
+        const dataDir = await seedEmbeddedDataDir(await caseDir(tag));
         return {
           backend: name,
           dataDir,
@@ -111,8 +109,7 @@ export async function createBackend(name: BackendName, label: string): Promise<B
         };
       },
       async shared() {
-        const dataDir = await caseDir('shared');
-        await cp(template, join(dataDir, 'db'), { recursive: true });
+        const dataDir = await seedEmbeddedDataDir(await caseDir('shared'));
         return sharedDatabase(await createDatabase({ dataDir }), caseDir);
       },
       dispose: () => rm(root, { recursive: true, force: true }),
