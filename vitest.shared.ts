@@ -5,6 +5,9 @@ import { TEST_NODE_FLAGS } from './tooling/testkit/src/node-flags';
 // condition), so a test run never depends on a stale dist/ of another package.
 const conditions = ['@smartstock/source', 'node', 'import', 'module', 'default'];
 
+/** What no package's run includes: dependencies, built output, the reliability suite's own files. */
+export const DEFAULT_EXCLUDE: readonly string[] = ['**/node_modules/**', '**/dist/**', 'test/reliability/**'];
+
 export interface PackageConfigOptions {
   testTimeout?: number;
   include?: string[];
@@ -25,7 +28,7 @@ export function packageConfig(overrides: PackageConfigOptions = {}) {
     },
     test: {
       include: overrides.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      exclude: overrides.exclude ?? ['**/node_modules/**', '**/dist/**', 'test/reliability/**'],
+      exclude: overrides.exclude ?? [...DEFAULT_EXCLUDE],
       // Ceilings for a hang, not durations: on a busy 2-core machine (CI beside other work) a case that spawns
       // a few CLI processes on the embedded database can take a minute and must not fail for it.
       testTimeout: overrides.testTimeout ?? 120_000,

@@ -1,14 +1,21 @@
 #!/usr/bin/env node
-// The one command that runs every check: lint, typecheck, build, every test suite (the packages' and the
-// reliability suite, side by side), then the calendar-sensitive files again under shifted clocks and a far time
-// zone. It ends with the time of each step and a single `tests: N passed, N failed` line summed over every
-// suite that ran, the shifted runs included.
+// The one command that runs every check (`pnpm test:all`): lint, typecheck, build, every test suite (the
+// packages', the reliability suite and the release checks, side by side), then the calendar-sensitive files again
+// under shifted clocks and a far time zone. It ends with the time of each step and a single
+// `tests: N passed, N failed` line summed over every suite that ran, the shifted runs included.
+//
+// With `--packages` it is the contributor's inner loop (`pnpm test`): the build, then only the packages' own
+// `test` scripts on the same scheduler; the reliability suite (`test:reliability`) and the release checks
+// (`test:release`: the packed tarballs, the README's examples) are left to test:all.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLOCK_RUNS, clockRunCommands } from './clock-runs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+const packagesOnly = process.argv.includes('--packages');
+/** The script a workspace's suite runs, the first it has: test:all runs every kind, `--packages` only `test`. */
+const SUITE_SCRIPTS = packagesOnly ? ['test'] : ['test:reliability', 'test:release', 'test'];
 const workspaces = [
   ...['packages', 'apps', 'tooling'].flatMap((dir) =>
     readdirSync(join(root, dir)).map((name) => join(root, dir, name)),
@@ -65,7 +72,7 @@ function testSuites() {
     const file = join(dir, 'package.json');
     if (!existsSync(file)) return [];
     const { name, scripts = {} } = JSON.parse(readFileSync(file, 'utf8'));
-    const script = scripts['test:reliability'] ? 'test:reliability' : scripts.test ? 'test' : null;
+    const script = SUITE_SCRIPTS.find((name) => scripts[name]) ?? null;
     if (!script) return [];
     const suite = { name, dir, script, label: script, command: ['run', script], env: {} };
     const at = dir.slice(root.length);
@@ -175,31 +182,37 @@ async function runClockRuns() {
   return failed === 0 ? 0 : 1;
 }
 
-const steps = [
-  { name: 'lint', command: ['pnpm', ['run', 'lint']], stopOnFailure: true },
-  {
-    name: 'build',
-    command: ['pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']],
-    stopOnFailure: true,
+const lint = { name: 'lint', command: ['pnpm', ['run', 'lint']], stopOnFailure: true };
+const build = {
+  name: 'build',
+  command: ['pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']],
+  stopOnFailure: true,
+};
+/** The suites with nothing beside them (`--packages`). */
+const packageTests = {
+  name: 'tests (the packages)',
+  fn: async () => {
+    const result = await runSuites();
+    durations.push(...suiteDurations(result.text));
+    if (result.failed.length > 0) console.error(`failed: ${result.failed.join(', ')}`);
+    return result.code;
   },
-  {
-    name: 'tests (packages + reliability) and one typecheck of the workspace',
-    // The builds are done above; each suite runs its own script in its folder. The whole workspace is
-    // typechecked as one program (tsconfig.json says why) beside the first suites rather than before them:
-    // tsc uses one core for about 10 s, and the suites are what the run waits for.
-    fn: async () => {
-      const [typecheck, result] = await Promise.all([runTypecheck(), runSuites()]);
-      durations.push(...suiteDurations(result.text));
-      const failed = [
-        ...(typecheck.code === 0 ? [] : ['typecheck (tsc -p tsconfig.json)']),
-        ...result.failed,
-      ];
-      if (failed.length > 0) console.error(`failed: ${failed.join(', ')}`);
-      return failed.length === 0 ? 0 : 1;
-    },
+};
+const allTests = {
+  name: 'tests (packages + reliability + release checks) and one typecheck of the workspace',
+  // The builds are done above; each suite runs its own script in its folder. The whole workspace is
+  // typechecked as one program (tsconfig.json says why) beside the first suites rather than before them:
+  // tsc uses one core for about 10 s, and the suites are what the run waits for.
+  fn: async () => {
+    const [typecheck, result] = await Promise.all([runTypecheck(), runSuites()]);
+    durations.push(...suiteDurations(result.text));
+    const failed = [...(typecheck.code === 0 ? [] : ['typecheck (tsc -p tsconfig.json)']), ...result.failed];
+    if (failed.length > 0) console.error(`failed: ${failed.join(', ')}`);
+    return failed.length === 0 ? 0 : 1;
   },
-  { name: `shifted clocks (${CLOCK_RUNS.map((c) => c.label).join('; ')})`, fn: runClockRuns },
-];
+};
+const clocks = { name: `shifted clocks (${CLOCK_RUNS.map((c) => c.label).join('; ')})`, fn: runClockRuns };
+const steps = packagesOnly ? [build, packageTests] : [lint, build, allTests, clocks];
 
 const started = Date.now();
 const timings = [];

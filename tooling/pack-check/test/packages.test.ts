@@ -18,8 +18,6 @@ const here = fileURLToPath(new URL('..', import.meta.url));
 const root = join(here, '..', '..');
 const bin = (name: string) => join(here, 'node_modules', '.bin', name);
 const PACKAGES = ['common', 'db', 'fmp-client', 'fmp-sandbox', 'ingest-core', 'sync-logger'];
-// npm's cache inside the repository's node_modules: a rerun installs from it without the registry.
-const NPM_CACHE = join(root, 'node_modules', '.cache', 'pack-check-npm');
 const TYPESCRIPT = JSON.parse(
   await readFile(join(root, 'node_modules', 'typescript', 'package.json'), 'utf8'),
 ).version as string;
@@ -88,7 +86,9 @@ async function npmInstall(dir: string, specs: string[]): Promise<void> {
   );
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--loglevel=error', '--cache', NPM_CACHE, ...specs],
+    // npm's own cache (~/.npm), preferred over the registry: a rerun, or a fresh clone on the same machine,
+    // installs the third-party dependencies from it (a cache inside the clone started empty in every clone).
+    ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...specs],
     {
       cwd: dir,
       maxBuffer: 16 * 1024 * 1024,

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { createDatabase, type Database } from '../../src/index.js';
 
 export interface FreshDatabase {
@@ -23,9 +23,14 @@ export interface TestBackend {
 }
 
 const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
+/**
+ * Closes the file's databases and removes its directories. test/setup.ts calls it after each file: the files
+ * share one worker and its module cache (isolate: false), so an afterAll registered here would run after the
+ * first file only, and every later file's databases would stay open and their directories stay in the temp dir.
+ */
+export async function disposeFileResources(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+}
 
 export function tempDir(prefix = 'smartstock-db-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

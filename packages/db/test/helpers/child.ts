@@ -1,13 +1,15 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { afterAll } from 'vitest';
 // By path, not by package: @smartstock/testkit depends on this package.
 import { TEST_NODE_FLAGS } from '../../../../tooling/testkit/src/node-flags.js';
 
 const children = new Set<ChildProcessWithoutNullStreams>();
-afterAll(() => {
-  for (const child of children)
+/** Kills the file's children still running (test/setup.ts, after each file; see disposeFileResources). */
+export function killChildren(): void {
+  for (const child of children.values()) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+    children.delete(child);
+  }
+}
 
 export interface Child {
   process: ChildProcessWithoutNullStreams;

@@ -9,9 +9,16 @@ import { freshEmbeddedDataDir } from '@smartstock/testkit';
 
 export type BackendKind = 'embedded' | 'postgres';
 
-/** The shared PostgreSQL server the suite creates its own databases on (never dropping anyone else's). */
-export const POSTGRES_ADMIN_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+/**
+ * The shared PostgreSQL server the suite creates its own databases on (never dropping anyone else's). The
+ * `*.postgres.test.ts` files run only when it is set (vitest.config.ts), as in every package.
+ */
+function postgresAdminUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url)
+    throw new Error('the PostgreSQL cases need TEST_DATABASE_URL (a server they may create databases on)');
+  return url;
+}
 
 /** A fixed sandbox clock: Friday 2026-05-08 18:00 New York, after the close (window May 3..8: 5 sessions). */
 export const FIXED_NOW = new Date('2026-05-08T22:00:00Z');
@@ -52,9 +59,10 @@ export async function openTestDatabase(kind: BackendKind): Promise<TestDatabase>
   const dataDir = await tempDir();
   // A unique name only: no date or duration is derived from it.
   const name = `ingest_core_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  const admin = await createDatabase({ url: POSTGRES_ADMIN_URL });
+  const adminUrl = postgresAdminUrl();
+  const admin = await createDatabase({ url: adminUrl });
   await admin.query(`CREATE DATABASE ${name}`);
-  const url = withDatabase(POSTGRES_ADMIN_URL, name);
+  const url = withDatabase(adminUrl, name);
   const db = await createDatabase({ url });
   await migrate(db);
   const extra: Database[] = [];
