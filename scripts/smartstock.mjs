@@ -21,12 +21,17 @@ if (!existsSync(cli) || process.env.SMARTSTOCK_REBUILD === '1') {
 }
 // INIT_CWD (set by pnpm and npm) is where the user typed the command: relative paths and the default
 // data directory are resolved against it, not against the workspace root pnpm moved to.
+// The CLI runs in a process group of its own, so every signal reaches it exactly once, from here: a terminal's
+// Ctrl-C goes to this process's group and is forwarded below. In the terminal's group, the CLI got one Ctrl-C
+// twice (from the terminal and forwarded), and on a busy machine the forwarded copy could come later than the
+// CLI's window for one press and be taken for a second Ctrl-C, which quits at once instead of stopping cleanly.
 const child = spawn(process.execPath, [cli, ...process.argv.slice(2)], {
   stdio: 'inherit',
+  detached: true,
   env: { ...process.env, INIT_CWD: process.env.INIT_CWD ?? process.cwd() },
 });
-// Signals sent to this process alone (`kill PID`, a supervisor) reach the CLI, which stops cleanly; a
-// terminal's Ctrl-C reaches both through the process group, and the CLI counts it once either way.
+// Signals sent to this process, alone (`kill PID`, a supervisor) or with its group (a terminal), reach the CLI,
+// which stops cleanly.
 const forward = (signal) => {
   if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 };

@@ -7,8 +7,9 @@ import { main } from './main.js';
 // by SIGINT", not `running`); the same signal again (a person's second Ctrl-C), or one with nothing to stop,
 // quits at once. A SIGTERM after a SIGINT is not a second Ctrl-C: CI runners cancel with SIGINT, then SIGTERM
 // 7.5 s later, and the clean stop must be allowed to finish.
-// One Ctrl-C can arrive twice within milliseconds: through the terminal's process group and forwarded by the
-// repository's wrapper (scripts/smartstock.mjs). The same signal within ONE_PRESS_MS of the first is that one.
+// One Ctrl-C can arrive twice within milliseconds: through the terminal's process group and forwarded by a
+// wrapper that shares the group (the repository's own, scripts/smartstock.mjs, gives the CLI a group of its
+// own, so it forwards the only copy). The same signal within ONE_PRESS_MS of the first is that one.
 const ONE_PRESS_MS = 500;
 let context: CliContext | null = null;
 const received = new Map<NodeJS.Signals, number>();

@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase, migrate } from '@smartstock/db';
 import type { TestProject } from 'vitest/node';
 import './context.js';
+import { TEST_EMBEDDED_SETTINGS, testEmbeddedSettingsSql } from './embedded-settings.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** What the template's bytes depend on: our migrations and the PGlite version that wrote them. */
+/** What the template's bytes depend on: our migrations, the PGlite version that wrote them, the test settings. */
 async function templateKey(): Promise<string> {
   const hash = createHash('sha256');
   const migrations = join(root, 'prisma', 'migrations');
@@ -19,6 +20,7 @@ async function templateKey(): Promise<string> {
   }
   const pglite = join(root, 'packages', 'db', 'node_modules', '@electric-sql', 'pglite', 'package.json');
   hash.update(JSON.parse(await readFile(pglite, 'utf8')).version);
+  hash.update(JSON.stringify(TEST_EMBEDDED_SETTINGS));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -38,6 +40,7 @@ export default async function setup(project: TestProject): Promise<void> {
     const db = await createDatabase({ dataDir: draft });
     try {
       await migrate(db);
+      for (const sql of testEmbeddedSettingsSql()) await db.query(sql);
     } finally {
       await db.close();
     }
