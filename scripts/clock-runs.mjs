@@ -15,7 +15,10 @@ export const CLOCK_RUNS = [
   { label: 'TZ=Asia/Tokyo', tz: 'Asia/Tokyo' },
 ];
 
-/** Which files each package runs under a shifted clock: windows, calendar, backfill resume, CLI date handling. */
+/**
+ * Which files each package runs under a shifted clock: windows, calendar, backfill resume, CLI date handling, and
+ * the shared FMP budget (its windows on the Redis clock, with a private redis-server that keeps the machine's).
+ */
 export const CLOCK_FILES = [
   {
     dir: 'packages/ingest-core',
@@ -27,6 +30,7 @@ export const CLOCK_FILES = [
     ],
   },
   { dir: 'packages/sync-logger', files: ['test/utc.test.ts'] },
+  { dir: 'packages/fmp-client', files: ['test/shared-budget.test.ts'] },
   { dir: 'apps/cli', files: ['test/config.test.ts', 'test/args.test.ts'] },
 ];
 

@@ -188,31 +188,26 @@ const build = {
   command: ['pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']],
   stopOnFailure: true,
 };
-/** The suites with nothing beside them (`--packages`). */
-const packageTests = {
-  name: 'tests (the packages)',
+const tests = {
+  name: packagesOnly
+    ? 'tests (the packages)'
+    : 'tests (packages + reliability + release checks) and one typecheck of the workspace',
+  // The builds are done above; each suite runs its own script in its folder. test:all typechecks the whole
+  // workspace as one program (tsconfig.json says why) beside the first suites rather than before them: tsc uses
+  // one core for about 10 s, and the suites are what the run waits for. The inner loop leaves that to test:all.
   fn: async () => {
-    const result = await runSuites();
+    const [typecheck, result] = await Promise.all([packagesOnly ? null : runTypecheck(), runSuites()]);
     durations.push(...suiteDurations(result.text));
-    if (result.failed.length > 0) console.error(`failed: ${result.failed.join(', ')}`);
-    return result.code;
-  },
-};
-const allTests = {
-  name: 'tests (packages + reliability + release checks) and one typecheck of the workspace',
-  // The builds are done above; each suite runs its own script in its folder. The whole workspace is
-  // typechecked as one program (tsconfig.json says why) beside the first suites rather than before them:
-  // tsc uses one core for about 10 s, and the suites are what the run waits for.
-  fn: async () => {
-    const [typecheck, result] = await Promise.all([runTypecheck(), runSuites()]);
-    durations.push(...suiteDurations(result.text));
-    const failed = [...(typecheck.code === 0 ? [] : ['typecheck (tsc -p tsconfig.json)']), ...result.failed];
+    const failed = [
+      ...(typecheck && typecheck.code !== 0 ? ['typecheck (tsc -p tsconfig.json)'] : []),
+      ...result.failed,
+    ];
     if (failed.length > 0) console.error(`failed: ${failed.join(', ')}`);
     return failed.length === 0 ? 0 : 1;
   },
 };
 const clocks = { name: `shifted clocks (${CLOCK_RUNS.map((c) => c.label).join('; ')})`, fn: runClockRuns };
-const steps = packagesOnly ? [build, packageTests] : [lint, build, allTests, clocks];
+const steps = packagesOnly ? [build, tests] : [lint, build, tests, clocks];
 
 const started = Date.now();
 const timings = [];

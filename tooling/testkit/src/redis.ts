@@ -43,13 +43,27 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`redis-server did not listen on 127.0.0.1:${port}`);
 }
 
+/**
+ * The environment without libfaketime's preload and settings. A test run under a shifted clock (`faketime ...
+ * pnpm test`) shifts Node, but Redis is a server with the machine's clock, as PostgreSQL is; and redis-server
+ * under libfaketime never listens ("unexpected recursive calls to clock_gettime()").
+ */
+function withoutFaketime(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const preload = (env.LD_PRELOAD ?? '')
+    .split(/[:\s]+/)
+    .filter((lib) => lib !== '' && !lib.includes('faketime'))
+    .join(':');
+  const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('FAKETIME')));
+  return { ...rest, LD_PRELOAD: preload };
+}
+
 export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   if (options.password) args.push('--requirepass', options.password);
   let child: ChildProcess;
   try {
-    child = spawn('redis-server', args, { stdio: 'ignore' });
+    child = spawn('redis-server', args, { stdio: 'ignore', env: withoutFaketime(process.env) });
   } catch (error) {
     throw new Error('redis-server is needed by this test: apt-get install redis-server', { cause: error });
   }
