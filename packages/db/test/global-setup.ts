@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
 // By path, not by package: @smartstock/testkit depends on this package.
-import { testEmbeddedSettingsSql } from '../../../tooling/testkit/src/embedded-settings.js';
+import { testTemplateSql } from '../../../tooling/testkit/src/embedded-settings.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,12 +13,12 @@ declare module 'vitest' {
 }
 
 // initdb takes seconds; every embedded test database starts as a copy of one fresh, closed data directory, with
-// testkit's test settings (a smaller shared_buffers: see embedded-settings.ts).
+// testkit's test template SQL (a smaller shared_buffers, no template databases: see embedded-settings.ts).
 export default async function setup(project: TestProject) {
   const root = mkdtempSync(join(tmpdir(), 'smartstock-db-template-'));
   const template = join(root, 'db');
   const pglite = await PGlite.create({ dataDir: template });
-  for (const sql of testEmbeddedSettingsSql()) await pglite.exec(sql);
+  for (const sql of testTemplateSql()) await pglite.exec(sql);
   await pglite.close();
   project.provide('pgliteTemplate', template);
   const url = process.env.TEST_DATABASE_URL;

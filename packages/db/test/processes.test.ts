@@ -1,6 +1,8 @@
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+// By path, not by package: @smartstock/testkit depends on this package.
+import { copyDataDir } from '../../../tooling/testkit/src/copy-data-dir.js';
 import { createDatabase, migrate, readPrices } from '../src/index.js';
 import { adminUrl, tempDir, testBackends } from './helpers/backends.js';
 import { bundle } from './helpers/bundle.js';
@@ -18,7 +20,7 @@ beforeAll(async () => {
 /** A data directory whose database is already initialised: these cases are about locks, not initdb. */
 function initialisedDataDir(): string {
   const dataDir = tempDir();
-  cpSync(inject('pgliteTemplate'), join(dataDir, 'db'), { recursive: true });
+  copyDataDir(inject('pgliteTemplate'), join(dataDir, 'db'));
   return dataDir;
 }
 

@@ -127,6 +127,31 @@ describe('RollingWindowBudget', () => {
   });
 });
 
+describe('RequestLimiter scheduling', () => {
+  it('waits on at most one timer a call: none between the steps of bottleneck', async () => {
+    // Bottleneck's own store waits a setTimeout(0) (1 ms in Node) before each step of a job (submit,
+    // register, free), one job at a time: about 4 timers a call, and at most ~420 calls a second whatever the
+    // budget. Only its start of each job (one timer, concurrent) is left.
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const limiter = new RequestLimiter({
+      maxConcurrent: 50,
+      budget: null,
+      clock: () => 0,
+      sleep: defaultSleep,
+    });
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: 1000 }, () =>
+        limiter.run(async () => {
+          done += 1;
+        }),
+      ),
+    );
+    expect(done).toBe(1000);
+    expect(timers.mock.calls.length).toBeLessThanOrEqual(1000);
+  });
+});
+
 describe('RequestLimiter concurrency', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -139,12 +164,12 @@ describe('RequestLimiter concurrency', () => {
   /**
    * The pipeline's shape: `maxConcurrent` callers, each awaiting one call (of `latencyMs`) and then making
    * the next, the first joining at `joinAtMs(i)`. Everything runs in virtual time, the limiter's own timers
-   * included (a worker's linger, bottleneck's setTimeout yields): the calls' latency and the scheduling are
+   * included (a worker's linger, the yields between bottleneck's steps): the calls' latency and the scheduling are
    * the same on any machine, so the count of calls in flight at each start is exact, not a mean that a busy
    * CPU can push below a threshold.
    */
   async function callers(joinAtMs: (caller: number) => number) {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], now: 0 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'], now: 0 });
     const virtualNow = () => vi.getMockedSystemTime()!.getTime();
     const limiter = new RequestLimiter({
       maxConcurrent,

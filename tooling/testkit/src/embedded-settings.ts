@@ -9,9 +9,28 @@
  */
 export const TEST_EMBEDDED_SETTINGS: Readonly<Record<string, string>> = { shared_buffers: '16MB' };
 
-/** The statements that write TEST_EMBEDDED_SETTINGS; run them on the template before closing it. */
-export function testEmbeddedSettingsSql(): string[] {
-  return Object.entries(TEST_EMBEDDED_SETTINGS).map(
-    ([name, value]) => `ALTER SYSTEM SET ${name} = '${value}'`,
-  );
+/**
+ * PGlite's initdb makes three databases of about 300 files each: `postgres` (ours) and the templates
+ * `template0` and `template1`, which only a `CREATE DATABASE` reads, and an embedded database never runs one.
+ * Every test copies the data directory, and later removes it, file by file: without the templates a copy is
+ * 410 files and 25 MB instead of 1,010 and 39 MB (measured: a copy about 0.34 -> 0.22 core-seconds, and its
+ * removal less in proportion). What the tests check happens in `postgres` either way.
+ */
+const DROP_TEMPLATE_DATABASES = [
+  `UPDATE pg_database SET datistemplate = false WHERE datname IN ('template0', 'template1')`,
+  'DROP DATABASE template0',
+  'DROP DATABASE template1',
+  'CHECKPOINT',
+];
+
+/**
+ * The statements that make a test template from a new data directory: TEST_EMBEDDED_SETTINGS, then the
+ * unused template databases dropped. Run them on the template before closing it; they are part of its cache
+ * key.
+ */
+export function testTemplateSql(): string[] {
+  return [
+    ...Object.entries(TEST_EMBEDDED_SETTINGS).map(([name, value]) => `ALTER SYSTEM SET ${name} = '${value}'`),
+    ...DROP_TEMPLATE_DATABASES,
+  ];
 }

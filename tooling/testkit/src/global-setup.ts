@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase, migrate } from '@smartstock/db';
 import type { TestProject } from 'vitest/node';
 import './context.js';
-import { TEST_EMBEDDED_SETTINGS, testEmbeddedSettingsSql } from './embedded-settings.js';
+import { testTemplateSql } from './embedded-settings.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** What the template's bytes depend on: our migrations, the PGlite version that wrote them, the test settings. */
+/** What the template's bytes depend on: our migrations, the PGlite version that wrote them, the test template's SQL. */
 async function templateKey(): Promise<string> {
   const hash = createHash('sha256');
   const migrations = join(root, 'prisma', 'migrations');
@@ -20,7 +20,7 @@ async function templateKey(): Promise<string> {
   }
   const pglite = join(root, 'packages', 'db', 'node_modules', '@electric-sql', 'pglite', 'package.json');
   hash.update(JSON.parse(await readFile(pglite, 'utf8')).version);
-  hash.update(JSON.stringify(TEST_EMBEDDED_SETTINGS));
+  hash.update(JSON.stringify(testTemplateSql()));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -40,12 +40,17 @@ export default async function setup(project: TestProject): Promise<void> {
     const db = await createDatabase({ dataDir: draft });
     try {
       await migrate(db);
-      for (const sql of testEmbeddedSettingsSql()) await db.query(sql);
+      for (const sql of testTemplateSql()) await db.query(sql);
     } finally {
       await db.close();
     }
     await rm(join(draft, 'db.lock'), { force: true });
     await rename(draft, dir).catch(async () => rm(draft, { recursive: true, force: true }));
+    // Templates of other keys (older migrations, another PGlite) are never read again: 25-40 MB each.
+    const key = dir.slice(cache.length + 1);
+    for (const name of await readdir(cache)) {
+      if (!name.startsWith(key)) await rm(join(cache, name), { recursive: true, force: true });
+    }
   }
   project.provide('smartstockEmbeddedTemplate', join(dir, 'db'));
 }

@@ -1,7 +1,8 @@
-import { cp, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { copyDataDir } from './copy-data-dir.js';
 import './context.js';
 
 /**
@@ -19,7 +20,7 @@ export async function freshEmbeddedDataDir(prefix = 'smartstock-test-'): Promise
  * `dataDir`.
  */
 export async function seedEmbeddedDataDir(dataDir: string): Promise<string> {
-  await cp(embeddedTemplate(), join(dataDir, 'db'), { recursive: true });
+  copyDataDir(embeddedTemplate(), join(dataDir, 'db'));
   return dataDir;
 }
 

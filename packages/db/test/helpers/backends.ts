@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+// By path, not by package: @smartstock/testkit depends on this package.
+import { copyDataDir } from '../../../../tooling/testkit/src/copy-data-dir.js';
 import { createDatabase, type Database } from '../../src/index.js';
 
 export interface FreshDatabase {
@@ -42,7 +44,7 @@ const embedded: TestBackend = {
   name: 'embedded',
   async fresh() {
     const dataDir = tempDir();
-    cpSync(inject('pgliteTemplate'), join(dataDir, 'db'), { recursive: true });
+    copyDataDir(inject('pgliteTemplate'), join(dataDir, 'db'));
     const opened: Database[] = [];
     cleanups.push(async () => {
       for (const db of opened) await db.close();
