@@ -72,6 +72,8 @@ if (adminUrl)
   describe('the bundled Action, alone in an empty folder, against the sandbox and PostgreSQL', () => {
     let sandbox: Sandbox;
     let workDir: string;
+    /** Every run's folder, removed when the file ends (a run's files are read after it exits). */
+    const workDirs: string[] = [];
     let dbName: string;
     let databaseUrl: string;
 
@@ -91,6 +93,7 @@ if (adminUrl)
     });
 
     afterAll(async () => {
+      for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
       await sandbox?.stop();
       const admin = await createDatabase({ url: adminUrl! });
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -102,6 +105,7 @@ if (adminUrl)
       interrupt?: { when: RegExp; signal: NodeJS.Signals },
     ): Promise<ActionRun> {
       workDir = mkdtempSync(path.join(tmpdir(), 'smartstock-action-run-'));
+      workDirs.push(workDir);
       const actionDir = path.join(workDir, 'action');
       const workspace = path.join(workDir, 'workspace');
       execFileSync('mkdir', ['-p', actionDir, workspace]);

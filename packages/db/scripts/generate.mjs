@@ -2,15 +2,17 @@
 // only checks that an engine file exists (and would try to download one from Prisma's CDN otherwise),
 // so we point it at a placeholder when the user has not configured a real engine.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = { ...process.env };
+let placeholderDir = null;
 if (!env.PRISMA_SCHEMA_ENGINE_BINARY || !existsSync(env.PRISMA_SCHEMA_ENGINE_BINARY)) {
-  const placeholder = join(mkdtempSync(join(tmpdir(), 'smartstock-prisma-')), 'schema-engine');
+  placeholderDir = mkdtempSync(join(tmpdir(), 'smartstock-prisma-'));
+  const placeholder = join(placeholderDir, 'schema-engine');
   writeFileSync(placeholder, '');
   env.PRISMA_SCHEMA_ENGINE_BINARY = placeholder;
 }
@@ -19,4 +21,5 @@ const result = spawnSync(
   ['exec', 'prisma', 'generate', '--config', resolve(here, '../../../prisma.config.ts')],
   { stdio: 'inherit', env, cwd: resolve(here, '..') },
 );
+if (placeholderDir) rmSync(placeholderDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);
