@@ -35,12 +35,13 @@ export function copyDataDir(from: string, to: string): void {
 }
 
 function copyFileSparse(source: string, target: string): void {
-  const bytes = readFileSync(source);
-  if (bytes.length < SPARSE_FROM) {
+  const { size, mode } = statSync(source);
+  if (size < SPARSE_FROM) {
     copyFileSync(source, target);
     return;
   }
-  const fd = openSync(target, 'w', statSync(source).mode & 0o777);
+  const bytes = readFileSync(source);
+  const fd = openSync(target, 'w', mode & 0o777);
   try {
     // Runs of non-zero pages, each written at its offset; the length is set at the end (a trailing hole).
     let start = -1;

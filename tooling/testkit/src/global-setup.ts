@@ -32,7 +32,8 @@ async function templateKey(): Promise<string> {
  */
 export default async function setup(project: TestProject): Promise<void> {
   const cache = join(root, 'node_modules', '.cache', 'smartstock-test-template');
-  const dir = join(cache, await templateKey());
+  const key = await templateKey();
+  const dir = join(cache, key);
   if (!existsSync(join(dir, 'db'))) {
     const draft = `${dir}.draft-${process.pid}`;
     await rm(draft, { recursive: true, force: true });
@@ -47,7 +48,6 @@ export default async function setup(project: TestProject): Promise<void> {
     await rm(join(draft, 'db.lock'), { force: true });
     await rename(draft, dir).catch(async () => rm(draft, { recursive: true, force: true }));
     // Templates of other keys (older migrations, another PGlite) are never read again: 25-40 MB each.
-    const key = dir.slice(cache.length + 1);
     for (const name of await readdir(cache)) {
       if (!name.startsWith(key)) await rm(join(cache, name), { recursive: true, force: true });
     }
