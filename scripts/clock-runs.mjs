@@ -34,22 +34,24 @@ export const CLOCK_FILES = [
   { dir: 'apps/cli', files: ['test/config.test.ts', 'test/args.test.ts'] },
 ];
 
-/** The commands of one clock setting, one per package, each writing its own JSON report. */
-export function clockRunCommands(setting, root, index = CLOCK_RUNS.indexOf(setting)) {
-  return CLOCK_FILES.map(({ dir, files }) => {
-    const env = { ...process.env, SMARTSTOCK_TEST_REPORT: `test-results.clock-${index}.json` };
-    delete env.TEST_DATABASE_URL;
-    // faketime reads its date in the local time zone: UTC, so the comments above hold on any machine.
-    if (setting.faketime) env.TZ = 'UTC';
-    if (setting.tz) env.TZ = setting.tz;
-    const vitest = join(root, 'node_modules', '.bin', 'vitest');
-    const args = ['run', ...files];
-    return {
-      describe: `${dir} (${files.length} files)`,
-      cwd: join(root, dir),
-      env,
-      command: setting.faketime ? 'faketime' : vitest,
-      args: setting.faketime ? [setting.faketime, vitest, ...args] : args,
-    };
-  });
+/**
+ * The command of one clock setting: one vitest run over every package's files (vitest.clocks.config.ts makes
+ * each package a project with its own config), writing its JSON report at the root.
+ */
+export function clockRunCommand(setting, root, index = CLOCK_RUNS.indexOf(setting)) {
+  const env = { ...process.env, SMARTSTOCK_TEST_REPORT: join(root, `test-results.clock-${index}.json`) };
+  delete env.TEST_DATABASE_URL;
+  // faketime reads its date in the local time zone: UTC, so the comments above hold on any machine.
+  if (setting.faketime) env.TZ = 'UTC';
+  if (setting.tz) env.TZ = setting.tz;
+  const vitest = join(root, 'node_modules', '.bin', 'vitest');
+  const files = CLOCK_FILES.flatMap(({ dir, files }) => files.map((file) => `${dir}/${file}`));
+  const args = ['run', '--config', 'vitest.clocks.config.ts', ...files];
+  return {
+    describe: `${files.length} files of ${CLOCK_FILES.length} packages`,
+    cwd: root,
+    env,
+    command: setting.faketime ? 'faketime' : vitest,
+    args: setting.faketime ? [setting.faketime, vitest, ...args] : args,
+  };
 }

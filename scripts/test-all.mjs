@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLOCK_RUNS, clockRunCommands } from './clock-runs.mjs';
+import { CLOCK_RUNS, clockRunCommand } from './clock-runs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const packagesOnly = process.argv.includes('--packages');
@@ -23,8 +23,9 @@ const workspaces = [
   join(root, 'bench'),
   join(root, 'reliability'),
 ];
+// The JSON reports of every run: each suite's in its folder, the shifted-clock runs' at the root.
 const reports = () =>
-  workspaces.flatMap((ws) =>
+  [root, ...workspaces].flatMap((ws) =>
     existsSync(ws)
       ? readdirSync(ws)
           .filter((f) => /^test-results.*\.json$/.test(f))
@@ -34,20 +35,25 @@ const reports = () =>
 for (const file of reports()) rmSync(file);
 
 // Three suites at a time on a 2-core machine (much of a test's time is spent waiting on another process: the
-// CLI under test, PostgreSQL, the sandbox), longest first, so the long ones never start last and hold up the
-// end alone (turbo would start them in its own order). TEST_CONCURRENCY overrides the three.
+// CLI under test, PostgreSQL, the sandbox, a browser), longest first, so the long ones never start last and
+// hold up the end alone (turbo would start them in its own order). Vitest gives each suite one worker on 2
+// cores (its default is the cores less one), so a suite's files run one after another, and the longest
+// suites run in parts (PARTS). Four at a time was slower: 2026-12-04, embedded only, the tests took 461 s and
+// 982 core-seconds against 427 s and 889 at three (more processes competing for two cores cost more CPU).
+// TEST_CONCURRENCY overrides the three.
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? '3');
 /**
- * Every suite (or part of one, `dir#part`) with its script, longest first by their last figures (2026-12-04:
- * cli 290 s, the reliability suite's other files 240, ingest-core 230, db 200, the fault matrix 140,
- * pack-check 110); new suites run after these.
+ * Every suite (or part of one, `dir#part`) with its script, longest first by their last figures (2026-12-04,
+ * three at a time: the reliability suite's other files 264 s, the CLI's other files 250, ingest-core 228, db
+ * 224, the fault matrix 155, the CLI's main end-to-end file 142, pack-check 106); new suites run after these.
  */
 const LONGEST_FIRST = [
-  'apps/cli',
   'reliability#others',
+  'apps/cli#others',
   'packages/ingest-core',
   'packages/db',
   'reliability#faults',
+  'apps/cli#e2e',
   'tooling/pack-check',
   'tooling/docs-check',
   'packages/fmp-client',
@@ -57,11 +63,16 @@ const LONGEST_FIRST = [
   'packages/fmp-sandbox',
 ];
 /**
- * Suites run in parts, each its own vitest run in its own slot: the reliability suite runs its files one at a
- * time (its cases time kills against a CLI's progress), and whole it was the last suite to end, alone on the
- * machine; its fault matrix and its other files run side by side instead. Each part names its own report.
+ * Suites run in parts, each its own vitest run in its own slot, each naming its own report. The reliability
+ * suite runs its files one at a time (its cases time kills against a CLI's progress), and whole it was the
+ * last suite to end, alone on the machine: its fault matrix and its other files run side by side instead.
+ * The CLI's suite, whole, was the longest of all (350-390 s): its main end-to-end file runs beside the rest.
  */
 const PARTS = {
+  'apps/cli': [
+    { label: 'e2e', args: ['test/cli.e2e.test.ts'] },
+    { label: 'others', args: ['--exclude', 'test/cli.e2e.test.ts'] },
+  ],
   reliability: [
     { label: 'faults', args: ['test/faults'] },
     { label: 'others', args: ['--exclude', 'test/faults*'] },
@@ -142,7 +153,7 @@ function run(command, args, options = {}) {
 /** vitest's own "Duration" line of each suite in turbo's prefixed output (`@smartstock/db:test:    Duration  12.3s`). */
 function suiteDurations(text) {
   const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
-  return [...plain.matchAll(/^(@smartstock\/[\w-]+:[\w:]+):\s+Duration\s+([\d.]+)(m?s)/gm)].map((m) => ({
+  return [...plain.matchAll(/^(@smartstock\/[\w-]+:[\w:-]+):\s+Duration\s+([\d.]+)(m?s)/gm)].map((m) => ({
     suite: m[1],
     seconds: Number(m[2]) / (m[3] === 'ms' ? 1000 : 1),
   }));
@@ -165,17 +176,14 @@ async function runClockRuns() {
     return 1;
   }
   let failed = 0;
-  // Two settings at a time, each a few short vitest runs; their output is printed whole when a setting ends.
+  // Two settings at a time, each one vitest run; its output is printed whole when it ends.
   const queue = [...CLOCK_RUNS];
   const worker = async () => {
     for (let setting = queue.shift(); setting; setting = queue.shift()) {
-      let out = '';
-      for (const cmd of clockRunCommands(setting, root)) {
-        const result = await run(cmd.command, cmd.args, { cwd: cmd.cwd, env: cmd.env, quiet: true });
-        out += `\n--- ${setting.label}: ${cmd.describe}\n${result.text}`;
-        if (result.code !== 0) failed++;
-      }
-      process.stdout.write(out);
+      const cmd = clockRunCommand(setting, root);
+      const result = await run(cmd.command, cmd.args, { cwd: cmd.cwd, env: cmd.env, quiet: true });
+      process.stdout.write(`\n--- ${setting.label}: ${cmd.describe}\n${result.text}`);
+      if (result.code !== 0) failed++;
     }
   };
   await Promise.all([worker(), worker()]);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { tryAcquireRunLock } from '@smartstock/db';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
 import { syncSummarySchema } from '@smartstock/ingest-core';
+import { applyTestEmbeddedSettings } from '@smartstock/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertBuilt,
@@ -110,6 +111,9 @@ describe.each(BACKENDS)('the built CLI on the %s database, against the loopback 
       expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARN|ERROR)/);
       expect(line).toContain(`runId=${summary.runId}`);
     }
+    // The later cases open this database in some 25 CLI processes: from here on it has the template's test
+    // settings (the newcomer's run above created it with PGlite's defaults, as a user's first run does).
+    if (name === 'embedded') await withDb(applyTestEmbeddedSettings);
   });
 
   it("status --json then shows four successes with the expected row counts, and the data checks' findings", async () => {

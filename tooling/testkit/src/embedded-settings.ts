@@ -29,8 +29,12 @@ const DROP_TEMPLATE_DATABASES = [
  * key.
  */
 export function testTemplateSql(): string[] {
-  return [
-    ...Object.entries(TEST_EMBEDDED_SETTINGS).map(([name, value]) => `ALTER SYSTEM SET ${name} = '${value}'`),
-    ...DROP_TEMPLATE_DATABASES,
-  ];
+  return [...testSettingsSql(), ...DROP_TEMPLATE_DATABASES];
+}
+
+/** TEST_EMBEDDED_SETTINGS as `ALTER SYSTEM` statements, read at the database's next start. */
+export function testSettingsSql(): string[] {
+  return Object.entries(TEST_EMBEDDED_SETTINGS).map(
+    ([name, value]) => `ALTER SYSTEM SET ${name} = '${value}'`,
+  );
 }

@@ -1,8 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Database } from '@smartstock/db';
 import { inject } from 'vitest';
 import { copyDataDir } from './copy-data-dir.js';
+import { testSettingsSql } from './embedded-settings.js';
 import './context.js';
 
 /**
@@ -33,4 +35,14 @@ export function embeddedTemplate(): string {
     );
   }
   return template;
+}
+
+/**
+ * Gives an embedded database that a test's CLI created (PGlite's initdb, PostgreSQL's default settings) the
+ * template's test settings, read from its next open on: a file whose first case is a newcomer's first run
+ * keeps that case, and its later CLI processes open the database as cheaply as a copied template (about
+ * 0.6 core-seconds and 40,000 page faults less each at 16MB of shared buffers than at 128MB).
+ */
+export async function applyTestEmbeddedSettings(db: Database): Promise<void> {
+  for (const sql of testSettingsSql()) await db.query(sql);
 }
