@@ -14,9 +14,9 @@ export default defineConfig({
   target: 'node20',
   // Everything else is bundled, the workspace packages and their dependencies too. A command's start was
   // mostly Node resolving, reading and (for CommonJS dependencies) scanning some 300 module files: one bundle
-  // cut `smartstock --help` from about 0.8 to 0.65 core-seconds and a short `prices` run by about 0.2 (the
+  // cut `smartstock --help` from about 0.8 to 0.4 core-seconds and a short `prices` run from about 1.7 to 1.4 (the
   // test suites start some 250 CLI processes; a monitor's `status --check` starts one a minute).
-  noExternal: [/^(?!@electric-sql\/|pglite-prisma-adapter)/],
+  noExternal: [new RegExp(`^(?!(${EXTERNAL.join('|')})(/|$))`)],
   external: EXTERNAL,
   // CommonJS dependencies (pg, ioredis, Prisma's runtime) call require(); an ESM bundle has none without this.
   banner: {
