@@ -7,6 +7,8 @@ import { CLOCK_FILES } from './scripts/clock-runs.mjs';
 export default defineConfig({
   test: {
     projects: CLOCK_FILES.map((entry) => entry.dir),
+    // The transforms the suites' runs cached (vitest.shared.ts).
+    experimental: { fsModuleCache: true },
     // Reporters are the run's, not a project's: the report that scripts/test-all.mjs adds to its total.
     reporters: [
       'default',

@@ -38,6 +38,11 @@ export function packageConfig(overrides: PackageConfigOptions = {}) {
       // msw, pg and PGlite again (fmp-client's suite: 13 s -> 6 s). Every file sets up and tears down what it
       // uses (servers, databases, fake timers), so nothing leaks from one file into the next.
       isolate: false,
+      // Each vitest run (about 20 in test:all: the suites, their parts, the shifted-clock runs) transformed the
+      // same workspace sources again. Vitest keeps what it transformed in node_modules/.experimental-vitest-cache,
+      // keyed by each file's content and the config, so a later run reads it instead (fmp-client's suite, warm:
+      // transform 0.9 -> 0.15 s).
+      experimental: { fsModuleCache: true },
       // Short-lived processes that open PGlite: see TEST_NODE_FLAGS.
       execArgv: [...TEST_NODE_FLAGS],
       clearMocks: true,

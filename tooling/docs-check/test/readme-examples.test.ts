@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Sandbox, startSandbox } from '@smartstock/fmp-sandbox';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -128,24 +129,20 @@ describe('the READMEs’ TypeScript examples, against the built packages', () =>
   ];
   it('runs the quick examples to completion against the sandbox', async () => {
     const out = join(dir, 'out');
-    const config = join(dir, 'tsconfig.emit.json');
-    const files = examples.filter((e) => QUICK.includes(e.source)).map((e) => e.file);
-    expect(files).toHaveLength(QUICK.length);
-    await writeFile(
-      config,
-      JSON.stringify({
-        // Checked above: this compile only emits.
-        compilerOptions: {
-          ...STRICT,
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          outDir: out,
-          noCheck: true,
-        },
-        files,
-      }),
-    );
-    await run(process.execPath, [tsc, '-p', config], { cwd: dir });
+    const quick = examples.filter((e) => QUICK.includes(e.source));
+    expect(quick).toHaveLength(QUICK.length);
+    // Type-checked above: this only compiles each file to JavaScript, in this process (a tsc run would parse
+    // every declaration file again).
+    await mkdir(out);
+    for (const e of quick) {
+      const { outputText } = ts.transpileModule(e.code, {
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+        fileName: e.file,
+        reportDiagnostics: false,
+      });
+      await writeFile(join(out, e.file.replace(/\.ts$/, '.js')), outputText);
+    }
+    const files = quick.map((e) => e.file);
     for (const file of files) {
       const env = {
         PATH: process.env.PATH ?? '',
