@@ -38,11 +38,15 @@ describe('a budget set above the key plan', () => {
       const results = await Promise.allSettled(symbols.map((s) => client.getDcf(s)));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
       const counters = sandbox.counters();
-      // A few refusals to learn from, not one per request of the run.
+      // A few refusals to learn from, not one per request of the run: without learning, a client at twice the
+      // plan is refused about half of its requests (some 240 here). The bound is a tenth of the run: the answers
+      // travel over real loopback sockets while the virtual clock moves on other callers' sleeps, so on a busy
+      // machine a request can reach the sandbox's window later than the client admitted it (measured: 6-11
+      // refusals beside two CPU hogs, 15 once in a loaded full run).
       expect(counters.rateLimited).toBeGreaterThan(0);
-      expect(counters.rateLimited).toBeLessThanOrEqual(15);
-      // Without learning, a client at twice the plan is refused about half of its requests.
-      expect(counters.requests).toBeLessThan(symbols.length + 15);
+      expect(counters.rateLimited).toBeLessThanOrEqual(symbols.length / 10);
+      // Every refusal is retried and every other request answered once: nothing else was sent again.
+      expect(counters.requests).toBe(symbols.length + counters.rateLimited);
       const perMinute = Math.round((PLAN * 60_000) / WINDOW);
       const advice =
         `FMP answered 429 at ${2 * perMinute}/min: this key seems to allow about ${perMinute}/min; ` +
